@@ -58,8 +58,8 @@ import java.util.stream.StreamSupport;
  * {@link #nth} and {@link #rank} are {@code O(log r)}; {@link #size}, {@link #first},
  * {@link #last} and the range accessors are {@code O(1)} and allocation-free;
  * {@link #union}, {@link #intersect} and {@link #minus} merge the two range lists in
- * {@code O(r1 + r2)}; {@link #parse}, {@link #of} and {@link #range} sort their input once,
- * {@code O(n log n)} in the number of entries. Only {@link #iterator()}, {@link #stream()}
+ * {@code O(r1 + r2)}; {@link #parse} and {@link #of} sort their entries once,
+ * {@code O(n log n)} in the number of entries, unless they are already sorted. Only {@link #iterator()}, {@link #stream()}
  * and {@link #toArray()} visit individual ports.
  */
 public final class PortSet implements Iterable<Integer> {
@@ -80,8 +80,9 @@ public final class PortSet implements Iterable<Integer> {
     private static final PortSet EMPTY = new PortSet(NO_INTS);
 
     /**
-     * The IANA dynamic (private, ephemeral) port range {@code 49152-65535}, as defined by
-     * RFC 6335 section 6 ("Dynamic Ports") and recommended as the ephemeral range by RFC 6056.
+     * The IANA Dynamic Ports range {@code 49152-65535} (also called private or ephemeral ports),
+     * as defined by RFC 6335 section 6 and listed in the IANA Service Name and Transport Protocol
+     * Port Number Registry; never assigned to services.
      */
     public static final PortSet IANA_DYNAMIC = range(49152, 65535);
 
@@ -103,7 +104,7 @@ public final class PortSet implements Iterable<Integer> {
      * The FreeBSD default ephemeral range {@code 10000-65535}: the defaults of the
      * {@code net.inet.ip.portrange.first} and {@code net.inet.ip.portrange.last} sysctls, set from
      * {@code IPPORT_EPHEMERALFIRST} and {@code IPPORT_EPHEMERALLAST} in FreeBSD's
-     * {@code <netinet/in.h>} (older releases and tuning(7) used 1024-5000, then 49152-65535).
+     * {@code <netinet/in.h>}.
      */
     public static final PortSet FREEBSD_DEFAULT = range(10000, 65535);
 
@@ -117,6 +118,7 @@ public final class PortSet implements Iterable<Integer> {
     private final int[] bounds;
     /** {@code before[i]} = number of ports in ranges {@code 0..i-1}; {@code before[rangeCount]} = size. */
     private final int[] before;
+    /** Cached: sets are often used as map keys and compared, and they never change. */
     private final int hash;
 
     /** Takes ownership of {@code bounds}, which must already be canonical (see {@link #canonical}). */
@@ -580,7 +582,7 @@ public final class PortSet implements Iterable<Integer> {
      * Returns the ports in this set, in {@code other}, or in both.
      *
      * @param other the other set
-     * @return the union; may be {@code this} or {@code other} when one contains the other trivially
+     * @return the union (an operand itself when the other is empty)
      * @throws NullPointerException if {@code other} is null
      */
     public PortSet union(PortSet other) {
@@ -663,7 +665,7 @@ public final class PortSet implements Iterable<Integer> {
      * Returns the ports in this set that are not in {@code other}.
      *
      * @param other the ports to remove
-     * @return the difference; {@code this} if nothing is removed trivially
+     * @return the difference ({@code this} itself when either set is empty)
      * @throws NullPointerException if {@code other} is null
      */
     public PortSet minus(PortSet other) {
