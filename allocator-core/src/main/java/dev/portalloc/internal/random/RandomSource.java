@@ -3,6 +3,7 @@ package dev.portalloc.internal.random;
 import dev.portalloc.internal.hash.SipHash;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * A keyed counter-mode random generator: the {@code i}-th 64-bit output is SipHash-2-4 of the
@@ -28,6 +29,10 @@ import java.util.Arrays;
  * half of the last 64-bit output, so one SipHash serves two 32-bit draws. The counter is 64 bits;
  * it does not wrap in any realistic run.
  *
+ * <p>Implements {@link IndexSource}, the narrow interface selection code draws from, and
+ * {@link RandomGenerator} for everything else; only {@link #nextLong()}, {@link #nextInt()} and {@link #nextInt(int)} are
+ * specialised here, the other methods are the interface's defaults built on them.
+ *
  * <h2>Threading</h2>
  *
  * <strong>Not thread-safe</strong>: the counter and the buffered half are plain fields. Use one
@@ -44,7 +49,7 @@ import java.util.Arrays;
  *       knowing the seed can reproduce the outputs.
  * </ul>
  */
-public final class RandomSource {
+public final class RandomSource implements RandomGenerator, IndexSource {
 
     /**
      * Fixed key for {@link #fromSeed(long, long)}'s key derivation: the 16 ASCII bytes
@@ -98,6 +103,7 @@ public final class RandomSource {
     }
 
     /** The next 64 uniformly distributed bits: {@code SipHash.hash8(k0, k1, counter++)}. */
+    @Override
     public long nextLong() {
         return SipHash.hash8(k0, k1, counter++);
     }
@@ -106,6 +112,7 @@ public final class RandomSource {
      * The next 32 uniformly distributed bits. Two consecutive calls share one {@link #nextLong()}
      * output: first its low half, then its high half.
      */
+    @Override
     public int nextInt() {
         if (hasHalf) {
             hasHalf = false;
@@ -129,6 +136,7 @@ public final class RandomSource {
      *
      * @throws IllegalArgumentException if {@code bound <= 0}
      */
+    @Override
     public int nextInt(int bound) {
         if (bound <= 0) {
             throw new IllegalArgumentException("bound must be positive, but was " + bound);
@@ -143,6 +151,12 @@ public final class RandomSource {
             }
         }
         return (int) (product >>> 32);
+    }
+
+    /** Same as {@link #nextInt(int)}: the {@link IndexSource} view used by selection code. */
+    @Override
+    public int nextIndex(int bound) {
+        return nextInt(bound);
     }
 
     /** Lazily creates the one shared {@link SecureRandom} (initialization-on-demand holder). */

@@ -1,0 +1,27 @@
+package dev.portalloc;
+
+/**
+ * An immutable snapshot of a {@link PortAllocator}'s configuration sizes and activity counters.
+ *
+ * <p>The snapshot is <em>weakly consistent</em>: each figure is exact for some moment during the call to
+ * {@link PortAllocator#stats()}, but the figures are not read atomically together (counters are kept
+ * per thread so that counting never serialises the allocating threads). With no concurrent activity the
+ * snapshot is exact.
+ *
+ * @param automaticPorts size of the automatic-selection set ({@code ports} of the builder)
+ * @param reservedPorts size of the reserved set (ports never chosen automatically)
+ * @param selectablePorts ports that automatic selection may return: automatic set minus reserved
+ * @param heldPorts ports currently held, whether acquired automatically or explicitly, anywhere in 1..65535
+ * @param acquisitions successful acquisitions (automatic and explicit) since the allocator was built
+ * @param releases successful releases since the allocator was built
+ * @param failedAcquisitions automatic acquisitions that found no free port (exhaustion)
+ */
+public record AllocatorStats(
+    int automaticPorts,
+    int reservedPorts,
+    int selectablePorts,
+    int heldPorts,
+    long acquisitions,
+    long releases,
+    long failedAcquisitions) {
+}

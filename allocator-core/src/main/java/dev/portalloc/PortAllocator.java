@@ -1,0 +1,273 @@
+package dev.portalloc;
+
+import dev.portalloc.internal.bitmap.PortBitmap;
+import dev.portalloc.internal.bitmap.Selection;
+import dev.portalloc.internal.thread.ThreadState;
+import dev.portalloc.internal.thread.ThreadStates;
+
+import java.util.Objects;
+
+/**
+ * Allocates ports of one (protocol, local address): automatically, uniformly at random among the free
+ * ports of an automatic set, or explicitly by number, as {@code bind()} does.
+ *
+ * <pre>{@code
+ * PortAllocator a = PortAllocator.builder()
+ *     .ports(PortSet.parse("32768-60999"))
+ *     .reserved(PortSet.parse("40000-40010"))
+ *     .build();
+ * int p = a.acquire();          // a free port of 32768-60999 outside 40000-40010
+ * boolean ok = a.tryAcquire(80); // any port 1..65535, as bind() to a named port
+ * a.release(p);
+ * }</pre>
+ *
+ * <h2>Semantics</h2>
+ * The allocator tracks the whole port space 1..65535. A port is either free or held by exactly one holder;
+ * there is no owner identity, so whoever holds a port may release it from any thread.
+ * <ul>
+ * <li>Automatic selection ({@link #acquire()}, {@link #tryAcquire()}) returns only ports of the automatic
+ *     set minus the reserved set, evaluated at the moment of selection. Every free such port is equally
+ *     likely, whatever the occupancy, the gaps or the reservations (no "random start + sequential scan"
+ *     bias, RFC 6056 §5).</li>
+ * <li>Explicit acquisition ({@link #tryAcquire(int)}) works for any port 1..65535, reserved or outside the
+ *     automatic set, and conflicts with every holder.</li>
+ * <li>Automatic selection fails only if, at some moment during the call, no selectable port was free:
+ *     never a false exhaustion, under any interleaving of threads.</li>
+ * <li>Changing reservations never affects current holders.</li>
+ * </ul>
+ *
+ * <h2>Thread-safety and memory ordering</h2>
+ * Every method is thread-safe. {@link #acquire()}, {@link #tryAcquire()}, {@link #tryAcquire(int)},
+ * {@link #release(int)} and {@link #isHeld(int)} are lock-free (CAS on the port's 64-bit bitmap word), start
+ * no threads and allocate nothing after a thread's first call. They are linearizable, and so are
+ * {@link #unreserve} and the exhaustion verdict: an acquisition never reports exhaustion while a port it may
+ * choose is free. One deliberate relaxation: an automatic acquisition already running when {@link #reserve}
+ * is called may still return a port being reserved (the reservation applies to selections that start after
+ * {@code reserve} returns; a change of reservations never affects holders anyway). A port
+ * acquired in one thread may be released in another; a {@code release(p)} happens-before any later
+ * acquisition that returns {@code p}, so data published by the releasing thread before the release is
+ * visible to the next holder. {@link #reserve}/{@link #unreserve} serialise among themselves on a lock
+ * (they are configuration, not a hot path) but never block the lock-free operations.
+ * {@link #stats()} is weakly consistent (see {@link AllocatorStats}).
+ *
+ * <h2>Randomness</h2>
+ * Each thread draws from its own generator: counter-mode SipHash-2-4 keyed with 128 bits from
+ * {@link java.security.SecureRandom}. With {@link Builder#seed(long)} the keys derive from the seed instead
+ * and a single-threaded caller gets exactly the same ports for the same calls on every run.
+ *
+ * <h2>Cost</h2>
+ * Acquire + release at moderate occupancy is one random draw and two CAS; above about 90 % occupancy
+ * selection falls back to one rank/select pass over the bitmap words of the automatic set, so the cost is
+ * bounded at any occupancy. State: a 16 KiB bitmap (two bits per port), plus a mask when the selectable
+ * set is not a single range.
+ */
+public final class PortAllocator {
+    /** Returned by {@link #tryAcquire()} when no port is free. */
+    public static final int NONE = -1;
+    /** Lowest port. */
+    public static final int MIN_PORT = 1;
+    /** Highest port. */
+    public static final int MAX_PORT = 65535;
+
+    private final PortBitmap bitmap;
+    private final ThreadStates threads;
+    private final Object reservationLock = new Object();
+
+    private PortAllocator(Builder b) {
+        this.bitmap = new PortBitmap(new Selection(b.ports, b.reserved));
+        this.threads = b.seeded ? ThreadStates.seeded(b.seed) : ThreadStates.secure();
+    }
+
+    /** @return a builder with the defaults: {@link PortSet#IANA_DYNAMIC}, nothing reserved, secure random */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Acquires a uniformly chosen free port of the automatic set minus the reserved set.
+     *
+     * @return the port, now held by the caller
+     * @throws PortExhaustedException if no such port is free
+     */
+    public int acquire() {
+        final int port = tryAcquire();
+        if (port == NONE) {
+            final Selection s = bitmap.selection();
+            throw new PortExhaustedException(s.automatic().size(), s.automatic().intersect(s.reserved()).size(),
+                bitmap.heldCount(s));
+        }
+        return port;
+    }
+
+    /**
+     * Like {@link #acquire()}, but reports exhaustion by returning {@link #NONE} instead of throwing.
+     *
+     * @return the port, now held by the caller, or {@link #NONE}
+     */
+    public int tryAcquire() {
+        final ThreadState thread = threads.current();
+        final int port = bitmap.select(thread.random());
+        if (port == NONE) {
+            thread.countFailure();
+        } else {
+            thread.countAcquisition();
+        }
+        return port;
+    }
+
+    /**
+     * Acquires one specific port, as {@code bind()} to a named port does: any port 1..65535, whether
+     * reserved, outside the automatic set or not.
+     *
+     * @param port 1..65535
+     * @return true if the port was free and is now held by the caller; false if it is held
+     * @throws IllegalArgumentException if the port is outside 1..65535
+     */
+    public boolean tryAcquire(int port) {
+        checkPort(port);
+        final boolean claimed = bitmap.tryClaim(port);
+        if (claimed) {
+            threads.current().countAcquisition();
+        }
+        return claimed;
+    }
+
+    /**
+     * Releases a held port, making it available again at once.
+     *
+     * @param port 1..65535
+     * @throws IllegalArgumentException if the port is outside 1..65535
+     * @throws IllegalStateException if the port is not held (nothing changes)
+     */
+    public void release(int port) {
+        checkPort(port);
+        if (!bitmap.release(port)) {
+            throw new IllegalStateException("port " + port + " is not held");
+        }
+        threads.current().countRelease();
+    }
+
+    /**
+     * @param port 1..65535
+     * @return whether the port is held at the moment of the call
+     * @throws IllegalArgumentException if the port is outside 1..65535
+     */
+    public boolean isHeld(int port) {
+        checkPort(port);
+        return bitmap.isHeld(port);
+    }
+
+    /**
+     * Adds ports to the reserved set: automatic selections that start after this method returns never return
+     * them (one already running may). Holders of those ports keep them; explicit {@link #tryAcquire(int)}
+     * still works for them.
+     *
+     * @param ports ports to reserve (any ports 1..65535; reserving a reserved port is a no-op)
+     */
+    public void reserve(PortSet ports) {
+        Objects.requireNonNull(ports, "ports");
+        synchronized (reservationLock) {
+            final Selection s = bitmap.selection();
+            final PortSet next = s.reserved().union(ports);
+            if (!next.equals(s.reserved())) {
+                bitmap.publish(new Selection(s.automatic(), next));
+            }
+        }
+    }
+
+    /**
+     * Removes ports from the reserved set, making those of the automatic set selectable again.
+     *
+     * @param ports ports to unreserve (ports that are not reserved are ignored)
+     */
+    public void unreserve(PortSet ports) {
+        Objects.requireNonNull(ports, "ports");
+        synchronized (reservationLock) {
+            final Selection s = bitmap.selection();
+            final PortSet next = s.reserved().minus(ports);
+            if (!next.equals(s.reserved())) {
+                bitmap.publish(new Selection(s.automatic(), next));
+            }
+        }
+    }
+
+    /** @return the current reserved set */
+    public PortSet reserved() {
+        return bitmap.selection().reserved();
+    }
+
+    /** @return the automatic-selection set given to the builder */
+    public PortSet ports() {
+        return bitmap.selection().automatic();
+    }
+
+    /** @return a weakly consistent snapshot of sizes and counters */
+    public AllocatorStats stats() {
+        final Selection s = bitmap.selection();
+        final long[] totals = threads.totals();
+        return new AllocatorStats(s.automatic().size(), s.reserved().size(), s.size(), bitmap.heldCount(),
+            totals[0], totals[1], totals[2]);
+    }
+
+    private static void checkPort(int port) {
+        if (port < MIN_PORT || port > MAX_PORT) {
+            throw new IllegalArgumentException("port " + port + " is out of range " + MIN_PORT + ".." + MAX_PORT);
+        }
+    }
+
+    @Override
+    public String toString() {
+        final Selection s = bitmap.selection();
+        return "PortAllocator[ports=" + s.automatic() + ", reserved=" + s.reserved() + ", held=" + bitmap.heldCount() + "]";
+    }
+
+    /**
+     * Configures a {@link PortAllocator}. Not thread-safe; {@link #build()} may be called more than once and
+     * each allocator is independent.
+     */
+    public static final class Builder {
+        private PortSet ports = PortSet.IANA_DYNAMIC;
+        private PortSet reserved = PortSet.empty();
+        private boolean seeded;
+        private long seed;
+
+        private Builder() {
+        }
+
+        /**
+         * @param ports the automatic-selection set; default {@link PortSet#IANA_DYNAMIC}
+         * @throws IllegalArgumentException if the set is empty
+         */
+        public Builder ports(PortSet ports) {
+            Objects.requireNonNull(ports, "ports");
+            if (ports.isEmpty()) {
+                throw new IllegalArgumentException("ports must not be empty: automatic selection needs at least one "
+                    + "port of 1..65535 (to exclude ports, use reserved(...))");
+            }
+            this.ports = ports;
+            return this;
+        }
+
+        /** @param reserved ports never chosen automatically; default empty; may cover the whole automatic set */
+        public Builder reserved(PortSet reserved) {
+            this.reserved = Objects.requireNonNull(reserved, "reserved");
+            return this;
+        }
+
+        /**
+         * Makes choices deterministic: a single-threaded caller gets the same ports for the same calls.
+         * Without a seed, generators are keyed from {@link java.security.SecureRandom}. Use a seed for tests
+         * and simulations only: anyone who knows it can predict every port.
+         */
+        public Builder seed(long seed) {
+            this.seeded = true;
+            this.seed = seed;
+            return this;
+        }
+
+        /** @return a new allocator with no port held */
+        public PortAllocator build() {
+            return new PortAllocator(this);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.portalloc.internal.bitmap;
+
+import dev.portalloc.PortSet;
+
+/**
+ * An immutable snapshot of which ports automatic selection may return: the automatic set minus the
+ * reserved set, as a bit mask in {@link PortBitmap}'s word layout plus the ordered index space
+ * ({@link PortSet#nth(int)}) that uniform and RFC 6056 selection draw from.
+ *
+ * <p>Thread-safe: immutable. A {@link PortBitmap} publishes a new snapshot whenever the reservation
+ * list changes; operations read the current one once and work against it.
+ *
+ * <p>Memory: a single contiguous range needs no mask at all (its words are computed from the two
+ * bounds); any other set stores one {@code long} per bitmap word between its first and last port.
+ */
+public final class Selection {
+    private final PortSet automatic;
+    private final PortSet reserved;
+    private final PortSet selectable;
+    /** Words of the mask, for word indices {@code firstWord..lastWord}; null for a single range. */
+    private final long[] mask;
+    private final int firstWord;
+    private final int lastWord;
+    private final int lo;
+    private final int hi;
+    private final int size;
+
+    public Selection(PortSet automatic, PortSet reserved) {
+        this.automatic = automatic;
+        this.reserved = reserved;
+        this.selectable = automatic.minus(reserved);
+        this.size = selectable.size();
+        if (size == 0) {
+            lo = 1;
+            hi = 0;
+            firstWord = Integer.MAX_VALUE; // empty span: min/max with another span ignore it
+            lastWord = Integer.MIN_VALUE;
+            mask = null;
+            return;
+        }
+        lo = selectable.first();
+        hi = selectable.last();
+        firstWord = PortBitmap.wordIndex(lo);
+        lastWord = PortBitmap.wordIndex(hi);
+        if (selectable.rangeCount() == 1) {
+            mask = null;
+        } else {
+            long[] m = new long[lastWord - firstWord + 1];
+            for (int r = 0; r < selectable.rangeCount(); r++) {
+                for (int w = PortBitmap.wordIndex(selectable.rangeFirst(r)),
+                         end = PortBitmap.wordIndex(selectable.rangeLast(r)); w <= end; w++) {
+                    m[w - firstWord] |= rangeMask(w, selectable.rangeFirst(r), selectable.rangeLast(r));
+                }
+            }
+            mask = m;
+        }
+    }
+
+    /** Bits of word {@code w} whose ports lie in {@code [first, last]}. */
+    static long rangeMask(int w, int first, int last) {
+        final int base = w * PortBitmap.PORTS_PER_WORD;
+        final int from = Math.max(first, base) - base;
+        final int to = Math.min(last, base + PortBitmap.PORTS_PER_WORD - 1) - base;
+        if (from > to) {
+            return 0L;
+        }
+        // bits from..to inclusive; to <= 31 so the shift never reaches 64
+        return ((1L << (to + 1)) - 1) & -(1L << from);
+    }
+
+    /** @return the selectable bits of bitmap word {@code w} (never the dirty bit) */
+    public long maskOf(int w) {
+        if (w < firstWord || w > lastWord) {
+            return 0L;
+        }
+        final long[] m = mask;
+        return m == null ? rangeMask(w, lo, hi) : m[w - firstWord];
+    }
+
+    /** @return the {@code index}-th selectable port in ascending order (the RFC 6056 index space) */
+    public int nth(int index) {
+        return mask == null ? lo + index : selectable.nth(index);
+    }
+
+    /** @return number of selectable ports */
+    public int size() {
+        return size;
+    }
+
+    /** @return first bitmap word holding a selectable port (greater than {@link #lastWord()} if none) */
+    public int firstWord() {
+        return firstWord;
+    }
+
+    /** @return last bitmap word holding a selectable port */
+    public int lastWord() {
+        return lastWord;
+    }
+
+    public PortSet automatic() {
+        return automatic;
+    }
+
+    public PortSet reserved() {
+        return reserved;
+    }
+
+    public PortSet selectable() {
+        return selectable;
+    }
+
+    /** @return whether {@code port} may be chosen automatically */
+    public boolean isSelectable(int port) {
+        return port >= lo && port <= hi && (mask == null || selectable.contains(port));
+    }
+
+    /** @return bytes held by the mask array (0 for a single range) */
+    public long maskBytes() {
+        return mask == null ? 0 : 16L + 8L * mask.length;
+    }
+}
