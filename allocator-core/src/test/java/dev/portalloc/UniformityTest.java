@@ -1,0 +1,77 @@
+package dev.portalloc;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Uniformity of automatic selection: every free selectable port equally likely, including right after a
+ * reserved block (RFC 6056 §5: "random start + sequential scan" makes such ports far more likely) and at
+ * high occupancy, where selection takes the exact rank/select path. Seeded, so the test is reproducible;
+ * a biased selector fails it for almost every seed.
+ */
+class UniformityTest {
+
+    @Test
+    void uniformAroundALargeReservedBlock() {
+        PortSet ports = PortSet.range(10_000, 10_999);
+        PortSet reserved = PortSet.range(10_300, 10_699);
+        PortAllocator a = PortAllocator.builder().ports(ports).reserved(reserved).seed(20261128L).build();
+        PortSet allowed = ports.minus(reserved);
+        int perPort = 200;
+        long[] counts = sample(a, allowed, perPort * allowed.size());
+        assertThat(chiSquare(counts, perPort)).isLessThan(criticalValue(allowed.size() - 1));
+        // the 10 ports right after the block get their fair share: mean 2000, sd ~45
+        long afterGap = 0;
+        for (int p = 10_700; p < 10_710; p++) {
+            afterGap += counts[allowed.rank(p)];
+        }
+        assertThat(afterGap).isBetween(10L * perPort - 250, 10L * perPort + 250);
+    }
+
+    @Test
+    void uniformAmongTheFreePortsAtHighOccupancy() {
+        PortSet ports = PortSet.range(40_000, 44_999);
+        PortAllocator a = PortAllocator.builder().ports(ports).seed(7L).build();
+        // hold 97 % of the ports, in a pattern with long held runs and isolated free ports
+        PortSet free = PortSet.empty();
+        for (int p = 40_000; p <= 44_999; p++) {
+            boolean keepFree = (p % 37 == 0) || (p >= 42_000 && p < 42_020);
+            if (keepFree) {
+                free = free.union(PortSet.of(p));
+            } else {
+                assertThat(a.tryAcquire(p)).isTrue();
+            }
+        }
+        int perPort = 300;
+        long[] counts = sample(a, free, perPort * free.size());
+        assertThat(chiSquare(counts, perPort)).isLessThan(criticalValue(free.size() - 1));
+    }
+
+    /** Acquire, record, release, many times; counts indexed by rank within {@code expected}. */
+    private static long[] sample(PortAllocator a, PortSet expected, int draws) {
+        long[] counts = new long[expected.size()];
+        for (int i = 0; i < draws; i++) {
+            int p = a.acquire();
+            assertThat(expected.contains(p)).as("port %d", p).isTrue();
+            counts[expected.rank(p)]++;
+            a.release(p);
+        }
+        return counts;
+    }
+
+    static double chiSquare(long[] counts, double expected) {
+        double x2 = 0;
+        for (long c : counts) {
+            x2 += (c - expected) * (c - expected) / expected;
+        }
+        return x2;
+    }
+
+    /** Upper 0.1 % point of chi-square with k degrees of freedom (Wilson-Hilferty). */
+    static double criticalValue(int k) {
+        double z = 3.090232; // standard normal 99.9 % quantile
+        double h = 2.0 / (9.0 * k);
+        return k * Math.pow(1 - h + z * Math.sqrt(h), 3);
+    }
+}

@@ -1,0 +1,168 @@
+package dev.portalloc.internal.bitmap;
+
+import org.jetbrains.kotlinx.lincheck.Actor;
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionResult;
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
+import org.jetbrains.kotlinx.lincheck.execution.ResultWithClock;
+import org.jetbrains.kotlinx.lincheck.util.LincheckResult;
+import org.jetbrains.kotlinx.lincheck.util.ValueResult;
+import org.jetbrains.lincheck.datastructures.verifier.Verifier;
+
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A linearizability verifier for {@link PortBitmapLincheckTest} whose specification of automatic selection
+ * is <em>nondeterministic</em>: {@code acquire()} may return any port that is free and selectable at its
+ * linearization point, and {@code -1} only when no such port exists.
+ *
+ * <p>Lincheck's default verifier needs a deterministic sequential specification, and no deterministic rule
+ * ("lowest free port", say) describes a selector whose choice depends on a non-atomic pass over several
+ * words: the pass may legitimately claim a port that was not the lowest free one at the moment of the
+ * claim. The real contract is "some free selectable port", so this verifier searches, depth first, for an
+ * order of the operations that respects their happens-before clocks and in which every result is allowed
+ * by that contract. States (positions of the threads plus the model) already explored are remembered,
+ * which keeps the search small for Lincheck's scenario sizes.
+ */
+public final class AnyFreePortVerifier implements Verifier {
+
+    /** Lincheck instantiates verifiers with the sequential specification class; it is not needed here. */
+    public AnyFreePortVerifier(Class<?> sequentialSpecification) {
+    }
+
+    @Override
+    public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
+        Model model = new Model();
+        List<LincheckResult> initResults = result.getInitResults();
+        for (int i = 0; i < scenario.getInitExecution().size(); i++) {
+            if (!model.apply(scenario.getInitExecution().get(i), initResults.get(i))) {
+                return false;
+            }
+        }
+        List<List<Actor>> threads = scenario.getParallelExecution();
+        List<List<ResultWithClock>> results = result.getParallelResultsWithClock();
+        return search(scenario, result, threads, results, new int[threads.size()], model, new HashSet<>());
+    }
+
+    private boolean search(ExecutionScenario scenario, ExecutionResult result, List<List<Actor>> threads,
+                           List<List<ResultWithClock>> results, int[] done, Model model, Set<String> visited) {
+        if (!visited.add(java.util.Arrays.toString(done) + model)) {
+            return false;
+        }
+        boolean finished = true;
+        for (int t = 0; t < threads.size(); t++) {
+            int k = done[t];
+            if (k >= threads.get(t).size()) {
+                continue;
+            }
+            finished = false;
+            int[] clock = results.get(t).get(k).getClockOnStart().getClock();
+            boolean ready = true;
+            for (int u = 0; u < threads.size(); u++) {
+                if (u != t && done[u] < clock[u]) {
+                    ready = false; // an operation that finished before this one started is not yet placed
+                    break;
+                }
+            }
+            if (!ready) {
+                continue;
+            }
+            Model next = model.copy();
+            if (next.apply(threads.get(t).get(k), results.get(t).get(k).getResult())) {
+                done[t]++;
+                boolean ok = search(scenario, result, threads, results, done, next, visited);
+                done[t]--;
+                if (ok) {
+                    return true;
+                }
+            }
+        }
+        if (!finished) {
+            return false;
+        }
+        List<LincheckResult> post = result.getPostResults();
+        for (int i = 0; i < scenario.getPostExecution().size(); i++) {
+            if (!model.apply(scenario.getPostExecution().get(i), post.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The abstract allocator: held ports and whether port 130 is still reserved. */
+    static final class Model {
+        BitSet held = new BitSet();
+        boolean reserved130 = true;
+
+        Model copy() {
+            Model m = new Model();
+            m.held = (BitSet) held.clone();
+            m.reserved130 = reserved130;
+            return m;
+        }
+
+        boolean selectable(int port) {
+            for (int p : PortBitmapLincheckTest.SELECTABLE) {
+                if (p == port) {
+                    return port != 130 || !reserved130;
+                }
+            }
+            return false;
+        }
+
+        /** Applies one operation with its observed result; false if the contract forbids that result. */
+        boolean apply(Actor actor, LincheckResult observed) {
+            Object value = observed instanceof ValueResult v ? v.getValue() : null;
+            List<Object> args = actor.getArguments();
+            int port = args.isEmpty() ? 0 : PortBitmapLincheckTest.PORTS[(Integer) args.get(0)];
+            switch (actor.getMethod().getName()) {
+                case "acquire": {
+                    int got = (Integer) value;
+                    if (got == PortBitmap.NONE) {
+                        for (int p : PortBitmapLincheckTest.SELECTABLE) {
+                            if (selectable(p) && !held.get(p)) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    }
+                    if (!selectable(got) || held.get(got)) {
+                        return false;
+                    }
+                    held.set(got);
+                    return true;
+                }
+                case "claim": {
+                    boolean expected = !held.get(port);
+                    held.set(port);
+                    return Objects.equals(value, expected);
+                }
+                case "release": {
+                    boolean expected = held.get(port);
+                    held.clear(port);
+                    return Objects.equals(value, expected);
+                }
+                case "isHeld":
+                    return Objects.equals(value, held.get(port));
+                case "unreserve130":
+                    reserved130 = false;
+                    return true;
+                default:
+                    throw new IllegalStateException("unknown operation " + actor);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return held + (reserved130 ? "r" : "u");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AnyFreePortVerifier";
+    }
+}
