@@ -3,6 +3,9 @@
  * which subscriber, and back.
  *
  * <ul>
+ *   <li>{@link dev.portalloc.nat.DeterministicNat}: deterministic CGN mapping of RFC 7422, where
+ *       every subscriber gets a fixed (external address, contiguous port block) so that abuse
+ *       reports can be traced by arithmetic instead of per-connection logs.</li>
  *   <li>{@link dev.portalloc.nat.MapPsid}: the port sets of the MAP algorithm (RFC 7597 section
  *       5.1 and Appendix B, reused unchanged by MAP-T, RFC 7599 section 5), identified by a Port
  *       Set ID.</li>
