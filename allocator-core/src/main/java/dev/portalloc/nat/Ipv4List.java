@@ -28,7 +28,7 @@ final class Ipv4List {
     /** The explicit list in order, or null for a range. */
     private final int[] list;
     /**
-     * For an explicit list: (address ^ 0x80000000) << 32 | position, sorted; flipping the sign
+     * For an explicit list: {@code (address ^ 0x80000000) << 32 | position}, sorted; flipping the sign
      * bit makes signed order equal unsigned address order, so a binary search finds positions.
      */
     private final long[] sorted;
