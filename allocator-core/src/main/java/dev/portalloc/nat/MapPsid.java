@@ -48,7 +48,7 @@ import java.util.Arrays;
  * {@code k} for this to hold (RFC 7597 section 5.1), which is why both are parameters of every
  * call rather than being inferred.
  *
- * <h2>Example (RFC 7599 Appendix A, Example 1; same rule as RFC 7597 Appendix A)</h2>
+ * <h2>Example (RFC 7599 Appendix A, Example 1)</h2>
  * PSID offset {@code a = 6}, PSID length {@code k = 8}, hence {@code m = 2}, PSID {@code 0x34}:
  * 63 ranges {@code 1232-1235, 2256-2259, ..., 63696-63699, 64720-64723}, 252 ports.
  * <pre>{@code
