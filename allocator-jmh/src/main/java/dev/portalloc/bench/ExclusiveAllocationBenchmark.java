@@ -1,0 +1,296 @@
+package dev.portalloc.bench;
+
+import dev.portalloc.PortAllocator;
+import dev.portalloc.PortSet;
+import dev.portalloc.internal.random.RandomSource;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Exclusive allocation at steady occupancy: one operation is an automatic acquisition immediately followed by
+ * the release of the acquired port, so the occupancy never changes. At {@code occupancy=full} the operation is
+ * a failed acquisition ({@link PortAllocator#NONE}). The port range is {@link PortSet#LINUX_DEFAULT}
+ * (32768-60999, 28,232 ports), pre-filled with a fixed random subset (see {@link Occupancy}).
+ *
+ * <p>Measured in the same run, so that ratios compare like with like:
+ * <ul>
+ * <li>{@code allocator*}: {@link PortAllocator}, 1 thread and 2 threads sharing one allocator;</li>
+ * <li>{@code control*}: the physical costs the allocator is judged against: one {@link ThreadLocalRandom}
+ *     draw, one draw of the allocator's own generator ({@link RandomSource}, SipHash-2-4), a CAS on a
+ *     thread-private padded slot, and a CAS at a random index of one shared 8 KiB array (1 and 2 threads);</li>
+ * <li>{@code bitSet*}, {@code concurrentSet}, {@code operatingSystem}: what users would otherwise write
+ *     ({@link SynchronizedBitSetPorts}, {@link ConcurrentSetPorts}, {@link LoopbackUdpPorts}).</li>
+ * </ul>
+ * Every benchmark returns its result so that JMH consumes it.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(1)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class ExclusiveAllocationBenchmark {
+    /** The automatic port range of every benchmark. */
+    static final PortSet RANGE = PortSet.LINUX_DEFAULT;
+    /** {@link ConcurrentSetPorts}'s probe limit when one port or none is free (instead of the range size). */
+    static final int CAPPED_PROBES = 1024;
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Fixtures: implementations pre-filled to an occupancy, shared by all threads (Scope.Benchmark).
+    // Subclasses declare the occupancies: all of them at 1 thread, 50 % and 99 % at 2 threads.
+
+    /** A {@link PortAllocator} over {@link #RANGE}, pre-filled; checks at the end that the occupancy held. */
+    public abstract static class AllocatorFixture {
+        PortAllocator ports;
+        private int held;
+
+        abstract String occupancy();
+
+        @Setup(Level.Trial)
+        public void fill() {
+            ports = PortAllocator.builder().ports(RANGE).seed(Occupancy.SEED).build();
+            held = Occupancy.fill(occupancy(), RANGE, ports::tryAcquire);
+        }
+
+        @TearDown(Level.Trial)
+        public void checkSteady() {
+            Occupancy.checkSteady(held, ports.stats().heldPorts());
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Allocator extends AllocatorFixture {
+        @Param({"0", "0.5", "0.9", "0.99", "one-free", "full"})
+        public String occupancy;
+
+        @Override
+        String occupancy() {
+            return occupancy;
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class SharedAllocator extends AllocatorFixture {
+        @Param({"0.5", "0.99"})
+        public String occupancy;
+
+        @Override
+        String occupancy() {
+            return occupancy;
+        }
+    }
+
+    /** A {@link SynchronizedBitSetPorts} over {@link #RANGE}, pre-filled. */
+    public abstract static class BitSetFixture {
+        SynchronizedBitSetPorts ports;
+        private int held;
+
+        abstract String occupancy();
+
+        @Setup(Level.Trial)
+        public void fill() {
+            ports = new SynchronizedBitSetPorts(RANGE);
+            held = Occupancy.fill(occupancy(), RANGE, ports::tryAcquire);
+        }
+
+        @TearDown(Level.Trial)
+        public void checkSteady() {
+            Occupancy.checkSteady(held, ports.heldCount());
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class LockedBitSet extends BitSetFixture {
+        @Param({"0", "0.5", "0.9", "0.99", "one-free", "full"})
+        public String occupancy;
+
+        @Override
+        String occupancy() {
+            return occupancy;
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class SharedLockedBitSet extends BitSetFixture {
+        @Param({"0.5", "0.99"})
+        public String occupancy;
+
+        @Override
+        String occupancy() {
+            return occupancy;
+        }
+    }
+
+    /**
+     * A {@link ConcurrentSetPorts} over {@link #RANGE}, pre-filled. The probe limit is the range size, except
+     * at {@code one-free} and {@code full} where that would be O(range) per operation: there it is
+     * {@link #CAPPED_PROBES}, so at {@code one-free} most operations are false exhaustions.
+     */
+    @State(Scope.Benchmark)
+    public static class ConcurrentSet {
+        @Param({"0", "0.5", "0.9", "0.99", "one-free", "full"})
+        public String occupancy;
+        ConcurrentSetPorts ports;
+        private int held;
+
+        @Setup(Level.Trial)
+        public void fill() {
+            final boolean saturated = occupancy.equals("one-free") || occupancy.equals("full");
+            ports = new ConcurrentSetPorts(RANGE, saturated ? CAPPED_PROBES : RANGE.size());
+            held = Occupancy.fill(occupancy, RANGE, ports::tryAcquire);
+        }
+
+        @TearDown(Level.Trial)
+        public void checkSteady() {
+            Occupancy.checkSteady(held, ports.heldCount());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Control states.
+
+    /** The draw bound, read from a field so that the JIT cannot fold it into a constant. */
+    @State(Scope.Thread)
+    public static class Bound {
+        int bound = RANGE.size();
+    }
+
+    /** The allocator's per-thread generator, seeded as in the allocator fixtures. */
+    @State(Scope.Thread)
+    public static class Generator {
+        final RandomSource random = RandomSource.fromSeed(Occupancy.SEED, 0);
+        int bound = RANGE.size();
+    }
+
+    /** One long with 128 bytes of padding on each side (two cache lines, against adjacent-line prefetch). */
+    @State(Scope.Thread)
+    public static class PrivateSlot {
+        static final VarHandle CELL = MethodHandles.arrayElementVarHandle(long[].class);
+        static final int SLOT = 16;
+        final long[] cells = new long[2 * SLOT + 1];
+    }
+
+    /** One 8 KiB array of 1,024 longs shared by all threads: 128 cache lines, about the allocator's span. */
+    @State(Scope.Benchmark)
+    public static class SharedWords {
+        final AtomicLongArray words = new AtomicLongArray(1024);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The allocator.
+
+    @Benchmark
+    public int allocator(Allocator s) {
+        final PortAllocator a = s.ports;
+        final int p = a.tryAcquire();
+        if (p != PortAllocator.NONE) {
+            a.release(p);
+        }
+        return p;
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int allocatorTwoThreads(SharedAllocator s) {
+        final PortAllocator a = s.ports;
+        final int p = a.tryAcquire();
+        if (p != PortAllocator.NONE) {
+            a.release(p);
+        }
+        return p;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Controls.
+
+    @Benchmark
+    public int controlThreadLocalRandom(Bound s) {
+        return ThreadLocalRandom.current().nextInt(s.bound);
+    }
+
+    @Benchmark
+    public int controlRandomSource(Generator s) {
+        return s.random.nextInt(s.bound);
+    }
+
+    @Benchmark
+    public boolean controlPrivateCas(PrivateSlot s) {
+        final long v = (long) PrivateSlot.CELL.get(s.cells, PrivateSlot.SLOT);
+        return PrivateSlot.CELL.compareAndSet(s.cells, PrivateSlot.SLOT, v, v + 1);
+    }
+
+    @Benchmark
+    public boolean controlRandomWordCas(SharedWords s) {
+        final AtomicLongArray words = s.words;
+        final int i = ThreadLocalRandom.current().nextInt(words.length());
+        final long v = words.get(i);
+        return words.compareAndSet(i, v, v + 1);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean controlRandomWordCasTwoThreads(SharedWords s) {
+        final AtomicLongArray words = s.words;
+        final int i = ThreadLocalRandom.current().nextInt(words.length());
+        final long v = words.get(i);
+        return words.compareAndSet(i, v, v + 1);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Baselines.
+
+    @Benchmark
+    public int bitSet(LockedBitSet s) {
+        final SynchronizedBitSetPorts b = s.ports;
+        final int p = b.tryAcquire();
+        if (p != PortAllocator.NONE) {
+            b.release(p);
+        }
+        return p;
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int bitSetTwoThreads(SharedLockedBitSet s) {
+        final SynchronizedBitSetPorts b = s.ports;
+        final int p = b.tryAcquire();
+        if (p != PortAllocator.NONE) {
+            b.release(p);
+        }
+        return p;
+    }
+
+    @Benchmark
+    public int concurrentSet(ConcurrentSet s) {
+        final ConcurrentSetPorts c = s.ports;
+        final int p = c.tryAcquire();
+        if (p != PortAllocator.NONE) {
+            c.release(p);
+        }
+        return p;
+    }
+
+    @Benchmark
+    public int operatingSystem() throws IOException {
+        return LoopbackUdpPorts.acquireAndRelease();
+    }
+}
