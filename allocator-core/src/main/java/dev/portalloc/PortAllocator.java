@@ -166,13 +166,7 @@ public final class PortAllocator {
      */
     public void reserve(PortSet ports) {
         Objects.requireNonNull(ports, "ports");
-        synchronized (reservationLock) {
-            final Selection s = bitmap.selection();
-            final PortSet next = s.reserved().union(ports);
-            if (!next.equals(s.reserved())) {
-                bitmap.publish(new Selection(s.automatic(), next));
-            }
-        }
+        changeReservations(reserved -> reserved.union(ports));
     }
 
     /**
@@ -182,13 +176,31 @@ public final class PortAllocator {
      */
     public void unreserve(PortSet ports) {
         Objects.requireNonNull(ports, "ports");
+        changeReservations(reserved -> reserved.minus(ports));
+    }
+
+    private void changeReservations(java.util.function.UnaryOperator<PortSet> change) {
         synchronized (reservationLock) {
             final Selection s = bitmap.selection();
-            final PortSet next = s.reserved().minus(ports);
+            final PortSet next = change.apply(s.reserved());
             if (!next.equals(s.reserved())) {
                 bitmap.publish(new Selection(s.automatic(), next));
             }
         }
+    }
+
+    /**
+     * Returns a view of this allocator whose automatic selection is restricted to {@code within}: uniform over
+     * the free ports of the automatic set, minus reserved ports, that are also in {@code within}. It is the one
+     * mechanism behind parity-preserving allocation (all even or all odd ports, RFC 4787 REQ-4) and port
+     * blocks (a subscriber's range of a CGNAT address): keep the subset and reuse it, as building one costs
+     * an intersection of port sets.
+     *
+     * @param within the ports the view may choose from (ports outside the automatic set are never chosen)
+     * @return a thread-safe view sharing this allocator's state
+     */
+    public Subset subset(PortSet within) {
+        return new Subset(Objects.requireNonNull(within, "within"));
     }
 
     /** @return the current reserved set */
@@ -207,6 +219,78 @@ public final class PortAllocator {
         final long[] totals = threads.totals();
         return new AllocatorStats(s.automatic().size(), s.reserved().size(), s.size(), bitmap.heldCount(),
             totals[0], totals[1], totals[2]);
+    }
+
+    /**
+     * A view of a {@link PortAllocator} whose automatic selection is restricted to a set of ports; see
+     * {@link PortAllocator#subset(PortSet)}. Ports it acquires are ordinary holdings of the allocator: release
+     * them with {@link PortAllocator#release(int)}.
+     *
+     * <p>Thread-safe and lock-free, like the allocator. The restricted selection is cached and rebuilt (one
+     * allocation) only after the allocator's reservations change.
+     */
+    public final class Subset {
+        private final PortSet within;
+        /** Rebuilt when the allocator's selection changes; racing rebuilds are harmless (same content). */
+        private volatile Selection view;
+
+        private Subset(PortSet within) {
+            this.within = within;
+            this.view = new Selection(bitmap.selection(), within);
+        }
+
+        /** @return the ports this view may choose from, as given */
+        public PortSet within() {
+            return within;
+        }
+
+        /**
+         * Acquires a uniformly chosen free port of this view.
+         *
+         * @return the port, now held by the caller, or {@link PortAllocator#NONE} if none is free
+         */
+        public int tryAcquire() {
+            final ThreadState thread = threads.current();
+            int port;
+            for (;;) {
+                Selection v = view;
+                if (v.base() != bitmap.selection()) {
+                    v = new Selection(bitmap.selection(), within);
+                    view = v;
+                }
+                port = bitmap.select(thread.random(), v);
+                if (port != PortBitmap.STALE) {
+                    break;
+                }
+            }
+            if (port == NONE) {
+                thread.countFailure();
+            } else {
+                thread.countAcquisition();
+            }
+            return port;
+        }
+
+        /**
+         * Like {@link #tryAcquire()} but throws when no port of the view is free.
+         *
+         * @return the port, now held by the caller
+         * @throws PortExhaustedException if no port of this view is free
+         */
+        public int acquire() {
+            final int port = tryAcquire();
+            if (port == NONE) {
+                final Selection v = view;
+                throw new PortExhaustedException(v.automatic().intersect(within).size(),
+                    v.automatic().intersect(within).intersect(v.reserved()).size(), bitmap.heldCount(v));
+            }
+            return port;
+        }
+
+        @Override
+        public String toString() {
+            return "PortAllocator.Subset[" + within + "]";
+        }
     }
 
     private static void checkPort(int port) {

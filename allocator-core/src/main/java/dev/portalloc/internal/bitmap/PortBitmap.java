@@ -4,7 +4,6 @@ import dev.portalloc.internal.random.IndexSource;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 
 /**
  * The lock-free port-state bitmap over the port space 0..65535 of one (protocol, local address), with
@@ -35,8 +34,9 @@ import java.util.Arrays;
  * and claims the first free one: rejection sampling, so each free port is equally likely. When all probes
  * hit held ports (roughly: the selection is more than 90 % full) it switches to an exact rank/select pass:
  * count the free selectable ports word by word (and per block of 64 words), draw {@code r} uniformly below
- * the count and claim the r-th free port. Either way the choice is uniform over the free selectable ports
- * whatever their pattern, and the cost is bounded by one pass over the selection's words.
+ * the count and claim the r-th free port (after an exact pass that found under 1/32 of the selection free,
+ * later calls skip the probes until a pass finds more). Either way the choice is uniform over the free
+ * selectable ports whatever their pattern, and the cost is bounded by one pass over the selection's words.
  *
  * <h2>The verdict, and why free ports carry a dirty mark</h2>
  * A pass that finds every word full cannot simply report exhaustion: words are read one after another, so
@@ -73,6 +73,8 @@ public final class PortBitmap {
     public static final int WORDS = (MAX_PORT + 1) / PORTS_PER_WORD;
     /** Returned by {@link #select} when no selectable port is free. */
     public static final int NONE = -1;
+    /** Returned by {@link #select(IndexSource, Selection)} when the view's base is no longer current. */
+    public static final int STALE = -2;
     /** Uniform probes before the exact pass: at 50 % occupancy 1 acquisition in 256 gets that far. */
     static final int FAST_PROBES = 8;
     /** Words per block of the exact pass's block counts. */
@@ -101,6 +103,8 @@ public final class PortBitmap {
     private final EpochCell epochCell = new EpochCell();
     @SuppressWarnings("unused") // written through SELECTION
     private volatile Selection selection;
+    /** Hint: the last exact pass found under 1/32 of the selection free. Plain: races are harmless. */
+    private boolean sparse;
 
     public PortBitmap(Selection initial) {
         this.selection = initial;
@@ -133,26 +137,53 @@ public final class PortBitmap {
      * @return the claimed port, or {@link #NONE} if at some moment during the call no selectable port was free
      */
     public int select(IndexSource random) {
-        final Selection s = selection;
-        final int n = s.size();
-        if (n == 0) {
-            return NONE;
-        }
-        final long[] words = this.words;
-        for (int probe = 0; probe < FAST_PROBES; probe++) {
-            final int port = s.nth(random.nextIndex(n));
-            final int w = wordIndex(port);
-            final long bit = heldBit(port);
-            long cur = (long) WORD.getAcquire(words, w);
-            while ((cur & bit) == 0) {
-                final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
-                if (witness == cur) {
-                    return port;
-                }
-                cur = witness; // another port of this word changed; ours may still be free
+        for (;;) {
+            final int port = select(random, selection);
+            if (port != STALE) {
+                return port;
             }
         }
-        return selectExact(random);
+    }
+
+    /**
+     * Claims a uniformly chosen free port of {@code view}, a selection derived from (or equal to) the current
+     * selection.
+     *
+     * @param random the calling thread's generator
+     * @param view the ports to choose from: the current selection or a view of it
+     * @return the claimed port; {@link #NONE} if at some moment during the call no port of the view was free;
+     *     {@link #STALE} if the reservations changed, so that the view must be rebuilt
+     */
+    public int select(IndexSource random, Selection view) {
+        final int n = view.size();
+        if (n == 0) {
+            return view.base() == selection ? NONE : STALE;
+        }
+        // When the last exact pass over the allocator-wide selection found under 1/32 of it free, probes would
+        // mostly miss: go straight to the exact pass. The hint is a plain field (a racy read only changes
+        // which of two uniform methods runs); every exact pass refreshes it.
+        final int probes = view == selection && sparse ? 0 : FAST_PROBES;
+        for (int probe = 0; probe < probes; probe++) {
+            final int port = view.nth(random.nextIndex(n));
+            if (claim(wordIndex(port), heldBit(port))) {
+                return port;
+            }
+        }
+        return selectExact(random, view);
+    }
+
+    /** Claims the port of {@code bit} in word {@code w} if it is free: one CAS, retried while it stays free. */
+    private boolean claim(int w, long bit) {
+        final long[] words = this.words;
+        long cur = (long) WORD.getAcquire(words, w);
+        while ((cur & bit) == 0) {
+            final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
+            if (witness == cur) {
+                return true;
+            }
+            cur = witness; // another port of this word changed; ours may still be free
+        }
+        return false;
     }
 
     /** The word value after claiming the free port {@code bit} exclusively: held, mark cleared. */
@@ -160,36 +191,41 @@ public final class PortBitmap {
         return (w | bit) & ~(bit << 32);
     }
 
-    /** Rank/select over the words: an exact uniform choice, or the exhaustion verdict. */
-    private int selectExact(IndexSource random) {
+    /** Rank/select over the words of {@code s}: an exact uniform choice, or the exhaustion verdict. */
+    private int selectExact(IndexSource random, Selection s) {
         final long[] words = this.words;
         final Scratch scratch = SCRATCH.get();
         final long[] seen = scratch.seen;
         final int[] blocks = scratch.blocks;
+        final int first = s.firstWord();
+        final int last = s.lastWord();
         for (;;) {
             final long epoch0 = (long) EPOCH.getVolatile(epochCell);
-            final Selection s = selection;
-            final int first = s.firstWord();
-            final int last = s.lastWord();
-            if (first > last) {
-                return NONE;
+            if (selection != s.base()) {
+                return STALE;
             }
-            Arrays.fill(blocks, 0, ((last - first) >>> BLOCK_SHIFT) + 1, 0);
             int total = 0;
-            for (int w = first; w <= last; w++) {
-                final long value = (long) WORD.getAcquire(words, w);
-                seen[w] = value;
-                final int free = Long.bitCount(~value & s.maskOf(w));
-                blocks[(w - first) >>> BLOCK_SHIFT] += free;
+            for (int b = 0, start = first; start <= last; b++, start += 1 << BLOCK_SHIFT) {
+                final int end = Math.min(last, start + (1 << BLOCK_SHIFT) - 1);
+                int free = 0;
+                for (int w = start; w <= end; w++) {
+                    final long value = (long) WORD.getAcquire(words, w);
+                    seen[w] = value;
+                    free += Long.bitCount(~value & s.maskOf(w));
+                }
+                blocks[b] = free;
                 total += free;
+            }
+            if (s == s.base()) {
+                sparse = total < s.size() >>> 5;
             }
             if (total > 0) {
                 final int port = claimRank(s, seen, blocks, random.nextIndex(total));
                 if (port != NONE) {
                     return port;
                 }
-            } else if ((long) EPOCH.getVolatile(epochCell) == epoch0 && selection == s) {
-                return NONE;
+            } else if ((long) EPOCH.getVolatile(epochCell) == epoch0) {
+                return selection == s.base() ? NONE : STALE;
             }
         }
     }
@@ -218,7 +254,7 @@ public final class PortBitmap {
         long cur = seen[w];
         // Re-checking the selection before each CAS keeps the choice consistent with the reservations in
         // force when it is claimed: the rank was drawn over that selection's free ports.
-        while ((cur & bit) == 0 && selection == s) {
+        while ((cur & bit) == 0 && selection == s.base()) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
                 return w * PORTS_PER_WORD + Long.numberOfTrailingZeros(bit);
@@ -234,18 +270,7 @@ public final class PortBitmap {
      * @return true if the port was free and is now held by the caller
      */
     public boolean tryClaim(int port) {
-        final int w = wordIndex(port);
-        final long bit = heldBit(port);
-        final long[] words = this.words;
-        long cur = (long) WORD.getAcquire(words, w);
-        while ((cur & bit) == 0) {
-            final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
-            if (witness == cur) {
-                return true;
-            }
-            cur = witness;
-        }
-        return false;
+        return claim(wordIndex(port), heldBit(port));
     }
 
     /**

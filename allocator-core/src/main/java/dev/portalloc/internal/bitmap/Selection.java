@@ -24,11 +24,31 @@ public final class Selection {
     private final int lo;
     private final int hi;
     private final int size;
+    /** For a single range: the masks of its first and last words. */
+    private final long firstMask;
+    private final long lastMask;
 
+    /** The allocator-wide selection this one derives from; itself for an allocator-wide selection. */
+    private final Selection base;
+
+    /** An allocator-wide selection: {@code automatic} minus {@code reserved}. */
     public Selection(PortSet automatic, PortSet reserved) {
+        this(null, automatic, reserved, automatic.minus(reserved));
+    }
+
+    /**
+     * A view of {@code base} restricted to {@code within}: its selectable ports are those of {@code base}
+     * that are also in {@code within}. Valid only while {@code base} is the bitmap's current selection.
+     */
+    public Selection(Selection base, PortSet within) {
+        this(base, base.automatic, base.reserved, base.selectable.intersect(within));
+    }
+
+    private Selection(Selection base, PortSet automatic, PortSet reserved, PortSet selectable) {
+        this.base = base == null ? this : base;
         this.automatic = automatic;
         this.reserved = reserved;
-        this.selectable = automatic.minus(reserved);
+        this.selectable = selectable;
         this.size = selectable.size();
         if (size == 0) {
             lo = 1;
@@ -36,12 +56,16 @@ public final class Selection {
             firstWord = Integer.MAX_VALUE; // empty span: min/max with another span ignore it
             lastWord = Integer.MIN_VALUE;
             mask = null;
+            firstMask = 0L;
+            lastMask = 0L;
             return;
         }
         lo = selectable.first();
         hi = selectable.last();
         firstWord = PortBitmap.wordIndex(lo);
         lastWord = PortBitmap.wordIndex(hi);
+        firstMask = rangeMask(firstWord, lo, hi);
+        lastMask = rangeMask(lastWord, lo, hi);
         if (selectable.rangeCount() == 1) {
             mask = null;
         } else {
@@ -68,13 +92,17 @@ public final class Selection {
         return ((1L << (to + 1)) - 1) & -(1L << from);
     }
 
-    /** @return the selectable bits of bitmap word {@code w} (never the dirty bit) */
+    /** @return the selectable bits of bitmap word {@code w} (held-bit positions; never a mark bit) */
     public long maskOf(int w) {
         if (w < firstWord || w > lastWord) {
             return 0L;
         }
         final long[] m = mask;
-        return m == null ? rangeMask(w, lo, hi) : m[w - firstWord];
+        if (m != null) {
+            return m[w - firstWord];
+        }
+        // A single range: only its first and last words are partial (computed once, in the constructor).
+        return w == firstWord ? firstMask : w == lastWord ? lastMask : PortBitmap.HELD_BITS;
     }
 
     /** @return the {@code index}-th selectable port in ascending order (the RFC 6056 index space) */
@@ -95,6 +123,11 @@ public final class Selection {
     /** @return last bitmap word holding a selectable port */
     public int lastWord() {
         return lastWord;
+    }
+
+    /** @return the allocator-wide selection this one derives from ({@code this} if it is one) */
+    public Selection base() {
+        return base;
     }
 
     public PortSet automatic() {
