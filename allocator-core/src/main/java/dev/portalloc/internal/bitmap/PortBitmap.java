@@ -204,17 +204,33 @@ public final class PortBitmap {
             if (selection != s.base()) {
                 return STALE;
             }
+            final long[] masks = s.maskWords(); // null for a single range: every inner word fully selectable
             int total = 0;
             for (int b = 0, start = first; start <= last; b++, start += 1 << BLOCK_SHIFT) {
                 final int end = Math.min(last, start + (1 << BLOCK_SHIFT) - 1);
                 int free = 0;
-                for (int w = start; w <= end; w++) {
-                    final long value = (long) WORD.getAcquire(words, w);
-                    seen[w] = value;
-                    free += Long.bitCount(~value & s.maskOf(w));
+                if (masks == null) {
+                    for (int w = start; w <= end; w++) {
+                        final long value = (long) WORD.getAcquire(words, w);
+                        seen[w] = value;
+                        free += Long.bitCount(~value & HELD_BITS);
+                    }
+                } else {
+                    for (int w = start; w <= end; w++) {
+                        final long value = (long) WORD.getAcquire(words, w);
+                        seen[w] = value;
+                        free += Long.bitCount(~value & masks[w - first]);
+                    }
                 }
                 blocks[b] = free;
                 total += free;
+            }
+            if (masks == null) { // a single range: discount the unselectable ends of its first and last words
+                final int head = Long.bitCount(~seen[first] & HELD_BITS & ~s.maskOf(first));
+                final int tail = last == first ? 0 : Long.bitCount(~seen[last] & HELD_BITS & ~s.maskOf(last));
+                blocks[0] -= head;
+                blocks[(last - first) >>> BLOCK_SHIFT] -= tail;
+                total -= head + tail;
             }
             if (s == s.base()) {
                 sparse = total < s.size() >>> 5;

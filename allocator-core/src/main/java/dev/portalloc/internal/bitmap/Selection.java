@@ -105,6 +105,14 @@ public final class Selection {
         return w == firstWord ? firstMask : w == lastWord ? lastMask : PortBitmap.HELD_BITS;
     }
 
+    /**
+     * @return the masks of words {@link #firstWord()}..{@link #lastWord()} (index 0 is the first word), or null
+     *     for a single range, whose words are all fully selectable except its first and last ({@link #maskOf})
+     */
+    long[] maskWords() {
+        return mask;
+    }
+
     /** @return the {@code index}-th selectable port in ascending order (the RFC 6056 index space) */
     public int nth(int index) {
         return mask == null ? lo + index : selectable.nth(index);
