@@ -7,62 +7,70 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The lock-free port-state bitmap over the port space 0..65535 of one (protocol, local address), with
- * uniform random selection among the free ports of a {@link Selection} and a linearizable "nothing is
- * free" verdict.
+ * uniform random selection among the free ports of a {@link Selection}, a summary of free-port counts per
+ * block, and a linearizable "nothing is free" verdict.
  *
- * <h2>Layout: two bits per port</h2>
+ * <h2>Layout: two bits per port, and a count per block</h2>
  * {@value #WORDS} {@code long} words of {@value #PORTS_PER_WORD} ports: port {@code p} lives in word
  * {@code p >>> 5}; its <em>held</em> bit is bit {@code p & 31} (the low half) and its <em>mark</em> bit is
- * bit {@code 32 + (p & 31)} (the high half). The whole state is 2,048 × 8 = 16 KiB.
+ * bit {@code 32 + (p & 31)} (the high half): 16 KiB in all.
  * <ul>
  * <li>held = 1: the port is held. Its mark says how: 0 = exclusively (this class), 1 = reserved for the
  *     flow-aware layer (shared by connections), which owns that state.</li>
  * <li>held = 0: the port is free. Its mark is the <em>dirty</em> flag explained below.</li>
  * </ul>
- * Port 0 is never held.
+ * Port 0 is never held. The summary: {@value #BLOCKS} blocks of {@value #PORTS_PER_BLOCK} ports (32 words),
+ * each with a count of its free ports (port 0 included), one per cache line (4 KiB).
  *
  * <h2>Thread-safety and memory ordering</h2>
  * All methods are thread-safe. {@link #select}, {@link #tryClaim}, {@link #release} and {@link #isHeld} are
- * lock-free: every state change is one CAS on one word, and a CAS fails only because another thread's CAS
- * succeeded. Claims and releases are volatile read-modify-writes on the port's word, so a release
- * happens-before the claim that next returns the same port. Nothing allocates except the per-thread
- * scratch arrays of the exact pass (once per thread, shared by all bitmaps). {@link #publish} must be
- * serialised by the caller.
+ * lock-free: every state change is a CAS on one word plus an atomic add on its block's count, and a CAS
+ * fails only because another thread's CAS succeeded. Claims and releases are volatile read-modify-writes on
+ * the port's word, so a release happens-before the claim that next returns the same port. Nothing
+ * allocates except the per-thread scratch arrays of the exact pass (once per thread, shared by all
+ * bitmaps). {@link #publish} must be serialised by the caller.
  *
  * <h2>Selection</h2>
  * {@link #select} first draws up to {@value #FAST_PROBES} ports uniformly from the selection's index space
  * and claims the first free one: rejection sampling, so each free port is equally likely. When all probes
- * hit held ports (likely only from about 85 % occupancy) it switches to an exact rank/select pass:
- * count the free selectable ports word by word (and per block of 64 words), draw {@code r} uniformly below
- * the count and claim the r-th free port (after an exact pass that found under 1/32 of the selection free,
- * later calls skip the probes until a pass finds more). Either way the choice is uniform over the free
- * selectable ports whatever their pattern, and the cost is bounded by one pass over the selection's words.
+ * hit held ports (likely only from about 85 % occupancy) it switches to an exact rank/select pass: the free
+ * count of each block (read from the summary for blocks whose ports are all selectable, counted from the
+ * words for the others), {@code r} drawn uniformly below the total, then the r-th free port, found by
+ * reading one block's words. After a pass that found under 1/32 of the selection free, later calls skip the
+ * probes until a pass finds more. Either way the choice is uniform over the free selectable ports whatever
+ * their pattern, and the cost is bounded: {@value #BLOCKS} counts plus 32 words for a single range.
  *
  * <h2>The verdict, and why free ports carry a dirty mark</h2>
- * A pass that finds every word full cannot simply report exhaustion: words are read one after another, so
- * a port freed in an already-read word while a later word was being filled would go unseen, and no single
- * moment had every port held. A global release counter would fix that at the price of a contended write
- * per release. Instead only releases that could fool a pass pay, through an {@code epoch} counter:
+ * A pass that finds every block empty cannot simply report exhaustion: counts and words are read one after
+ * another, so a port freed in an already-read block while a later block was being filled would go unseen,
+ * and no single moment had every port held. A global release counter would fix that at the price of a
+ * contended write per release. Instead only releases that could fool a pass pay, through an {@code epoch}
+ * counter:
  * <ol>
- * <li>A release into a word that is full (no free selectable port) or dirty (some free port marked) marks
- *     its port dirty in the same CAS that frees it, then increments the epoch, then clears, with one CAS
- *     from the value it wrote, the marks that were there (they predate its increment). If that CAS loses
- *     a race the marks stay, which is always safe.</li>
+ * <li>Counts never understate: a release adds 1 to its block's count <em>before</em> the CAS that frees
+ *     the port, a claim subtracts 1 <em>after</em> the CAS that takes it. A count of 0 therefore means that
+ *     every word of the block was full when the count was read, so what follows for full words covers
+ *     counted blocks too.</li>
+ * <li>A release into a word that is full (no free selectable port) or dirty marks its port dirty in the
+ *     freeing CAS, increments the epoch, then clears, by one CAS from the value it wrote, the marks that
+ *     predate its increment (losing that race is safe: they stay).</li>
  * <li>Claiming a port clears its mark: a consumed port can no longer be seen free.</li>
  * <li>A read that sees a free port in a dirty word ({@link #isHeld}, a failing {@link #release}) increments
- *     the epoch before returning: whoever observes a freed port must not return before the increment
- *     owed for it has been paid.</li>
- * <li>The verdict reads the epoch, the selection and every word, then the epoch and the selection again.
- *     It reports exhaustion only if every word was full and neither changed.</li>
+ *     the epoch before returning: whoever observes a freed port must not return before the increment owed
+ *     for it has been paid.</li>
+ * <li>The verdict reads the epoch, the selection and every count (and the words of partially selectable
+ *     blocks), then the epoch and the selection again, and reports exhaustion only if nothing was free and
+ *     neither changed.</li>
  * <li>A new selection (reservations changed) is published after marking every free port dirty and before
- *     an epoch increment, so releases that judged fullness against the old selection are covered.</li>
+ *     an epoch increment, so releases that judged fullness against the old selection are covered. Counts
+ *     cover all free ports, selectable or not, so they need no recount.</li>
  * </ol>
- * Why that is enough: if a word the verdict read full is no longer full when the epoch is read the second
- * time, the first release into it after the read was into a full word, so it marked its port and owes an
- * increment. Either the increment happened (the verdict sees it and retries), or that release has not
- * returned, and every operation that returned meanwhile either consumed the port or saw it dirty and paid
- * an increment itself. The verdict is then linearized before the pending releases. At 50 % occupancy a full
- * word (32 held ports) practically never occurs, so a release normally costs exactly one CAS.
+ * Why that is enough: if a block or word the verdict read as full is no longer full when the epoch is read
+ * the second time, the first release into it after the read was into a full word, so it marked its port
+ * and owes an increment. Either the increment happened (the verdict sees it and retries), or that release
+ * has not returned, and every operation that returned meanwhile either consumed its port or saw the mark
+ * and paid an increment itself. The verdict is then linearized before the pending releases. At 50 %
+ * occupancy a full word practically never occurs, so a release costs one atomic add and one CAS.
  */
 public final class PortBitmap {
     /** Ports per word: the low 32 bits are held bits, the high 32 bits marks. */
@@ -71,23 +79,32 @@ public final class PortBitmap {
     public static final int MAX_PORT = 65535;
     /** Words covering ports 0..65535. */
     public static final int WORDS = (MAX_PORT + 1) / PORTS_PER_WORD;
+    /** log2 of the words per summary block. */
+    static final int BLOCK_SHIFT = 5;
+    /** Ports per summary block. */
+    public static final int PORTS_PER_BLOCK = PORTS_PER_WORD << BLOCK_SHIFT;
+    /** Summary blocks covering ports 0..65535. */
+    public static final int BLOCKS = WORDS >>> BLOCK_SHIFT;
     /** Returned by {@link #select} when no selectable port is free. */
     public static final int NONE = -1;
     /** Returned by {@link #select(IndexSource, Selection)} when the view's base is no longer current. */
     public static final int STALE = -2;
+    /** Internal: a block held fewer free ports than its count said (a claim between CAS and decrement). */
+    private static final int INCONSISTENT = -3;
     /**
      * Uniform probes before the exact pass: at 50 % occupancy 1 acquisition in 65,536 gets that far, at 90 %
-     * about 1 in 5. The exact pass reads every word of the selection, which with two threads means a cache
-     * miss on most of them, so it pays to probe a little longer (measured: 8 probes left 2-thread
-     * acquire+release at 50 % dominated by the 1-in-256 exact passes).
+     * about 1 in 5. The exact pass reads many shared cache lines, which with two threads means a miss on most
+     * of them, so it pays to probe a little longer (measured: with 8 probes, the 1-in-256 exact passes
+     * dominated 2-thread acquire+release at 50 %).
      */
     static final int FAST_PROBES = 16;
-    /** Words per block of the exact pass's block counts. */
-    private static final int BLOCK_SHIFT = 6;
 
     static final long HELD_BITS = 0xFFFF_FFFFL;
+    /** Ints per count slot: one count per 64-byte cache line. */
+    private static final int COUNT_STRIDE = 16;
 
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle SELECTION;
     private static final VarHandle EPOCH;
 
@@ -104,7 +121,9 @@ public final class PortBitmap {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final long[] words = new long[WORDS];
-    /** Written only by releases that freed into full or dirty words, and by {@link #publish}. */
+    /** Free ports per block at index {@code (b + 1) * COUNT_STRIDE}; the first line is padding. */
+    private final int[] counts = new int[(BLOCKS + 1) * COUNT_STRIDE];
+    /** Written only by releases into full or dirty words, by reads that see those, and by {@link #publish}. */
     private final EpochCell epochCell = new EpochCell();
     @SuppressWarnings("unused") // written through SELECTION
     private volatile Selection selection;
@@ -113,6 +132,9 @@ public final class PortBitmap {
 
     public PortBitmap(Selection initial) {
         this.selection = initial;
+        for (int b = 0; b < BLOCKS; b++) {
+            counts[countIndex(b)] = PORTS_PER_BLOCK; // every port free, port 0 included
+        }
     }
 
     /** @return the word holding {@code port} */
@@ -128,6 +150,10 @@ public final class PortBitmap {
     /** @return the marks of the free ports of word value {@code w}, as held-bit positions */
     static long dirtyMarks(long w) {
         return (w >>> 32) & ~w & HELD_BITS;
+    }
+
+    private static int countIndex(int block) {
+        return (block + 1) * COUNT_STRIDE;
     }
 
     /** @return the current selection snapshot (volatile read) */
@@ -166,7 +192,7 @@ public final class PortBitmap {
         }
         // When the last exact pass over the allocator-wide selection found under 1/32 of it free, probes would
         // mostly miss: go straight to the exact pass. The hint is a plain field (a racy read only changes
-        // which of two uniform methods runs); every exact pass refreshes it.
+        // which of two uniform methods runs); exact passes refresh it.
         final int probes = view == selection && sparse ? 0 : FAST_PROBES;
         for (int probe = 0; probe < probes; probe++) {
             final int port = view.nth(random.nextIndex(n));
@@ -174,7 +200,8 @@ public final class PortBitmap {
                 return port;
             }
         }
-        return selectExact(random, view);
+        final int port = selectExact(random, view, view.countedBlocks());
+        return port != INCONSISTENT ? port : selectExact(random, view, 0L);
     }
 
     /** Claims the port of {@code bit} in word {@code w} if it is free: one CAS, retried while it stays free. */
@@ -184,6 +211,7 @@ public final class PortBitmap {
         while ((cur & bit) == 0) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
+                countClaimed(w);
                 return true;
             }
             cur = witness; // another port of this word changed; ours may still be free
@@ -196,55 +224,62 @@ public final class PortBitmap {
         return (w | bit) & ~(bit << 32);
     }
 
-    /** Rank/select over the words of {@code s}: an exact uniform choice, or the exhaustion verdict. */
-    private int selectExact(IndexSource random, Selection s) {
+    /** After a claim's CAS: the block has one free port fewer. */
+    private void countClaimed(int w) {
+        COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), -1);
+    }
+
+    /** Before a release's CAS: the block will have one free port more (counts never understate). */
+    private void countFreeing(int w) {
+        COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), 1);
+    }
+
+    /**
+     * Rank/select over the blocks and words of {@code s}: an exact uniform choice, or the exhaustion verdict.
+     *
+     * @param counted blocks judged by their count (fully selectable ones); the others are counted from words
+     */
+    private int selectExact(IndexSource random, Selection s, long counted) {
         final long[] words = this.words;
         final Scratch scratch = SCRATCH.get();
         final long[] seen = scratch.seen;
         final int[] blocks = scratch.blocks;
+        final long[] masks = s.maskWords(); // null for a single range: inner words fully selectable
         final int first = s.firstWord();
         final int last = s.lastWord();
+        final int firstBlock = first >>> BLOCK_SHIFT;
+        final int lastBlock = last >>> BLOCK_SHIFT;
         for (;;) {
             final long epoch0 = (long) EPOCH.getVolatile(epochCell);
             if (selection != s.base()) {
                 return STALE;
             }
-            final long[] masks = s.maskWords(); // null for a single range: every inner word fully selectable
             int total = 0;
-            for (int b = 0, start = first; start <= last; b++, start += 1 << BLOCK_SHIFT) {
-                final int end = Math.min(last, start + (1 << BLOCK_SHIFT) - 1);
+            for (int b = firstBlock; b <= lastBlock; b++) {
                 int free = 0;
-                if (masks == null) {
-                    for (int w = start; w <= end; w++) {
-                        final long value = (long) WORD.getAcquire(words, w);
-                        seen[w] = value;
-                        free += Long.bitCount(~value & HELD_BITS);
-                    }
+                if ((counted >>> b & 1L) != 0) {
+                    free = (int) COUNT.getVolatile(counts, countIndex(b));
                 } else {
-                    for (int w = start; w <= end; w++) {
+                    final int end = Math.min(last, ((b + 1) << BLOCK_SHIFT) - 1);
+                    for (int w = Math.max(first, b << BLOCK_SHIFT); w <= end; w++) {
                         final long value = (long) WORD.getAcquire(words, w);
                         seen[w] = value;
-                        free += Long.bitCount(~value & masks[w - first]);
+                        final long mask = masks != null ? masks[w - first]
+                            : w == first || w == last ? s.maskOf(w) : HELD_BITS;
+                        free += Long.bitCount(~value & mask);
                     }
                 }
-                blocks[b] = free;
+                blocks[b - firstBlock] = free;
                 total += free;
-            }
-            if (masks == null) { // a single range: discount the unselectable ends of its first and last words
-                final int head = Long.bitCount(~seen[first] & HELD_BITS & ~s.maskOf(first));
-                final int tail = last == first ? 0 : Long.bitCount(~seen[last] & HELD_BITS & ~s.maskOf(last));
-                blocks[0] -= head;
-                blocks[(last - first) >>> BLOCK_SHIFT] -= tail;
-                total -= head + tail;
             }
             final boolean nowSparse = total < s.size() >>> 5;
             if (s == s.base() && sparse != nowSparse) {
                 sparse = nowSparse; // written only on change: the field shares a line with hot read-only fields
             }
             if (total > 0) {
-                final int port = claimRank(s, seen, blocks, random.nextIndex(total));
+                final int port = claimRank(s, counted, seen, blocks, random.nextIndex(total));
                 if (port != NONE) {
-                    return port;
+                    return port; // a port, STALE or INCONSISTENT
                 }
             } else if ((long) EPOCH.getVolatile(epochCell) == epoch0) {
                 return selection == s.base() ? NONE : STALE;
@@ -252,14 +287,35 @@ public final class PortBitmap {
         }
     }
 
-    /** Claims the {@code rank}-th free port as seen in {@code seen}; NONE if it or the selection changed. */
-    private int claimRank(Selection s, long[] seen, int[] blocks, int rank) {
+    /**
+     * Claims the {@code rank}-th free port over the blocks' free counts.
+     *
+     * @return the port; NONE if it was taken meanwhile; STALE if the selection changed; INCONSISTENT if a
+     *     counted block held fewer free ports than its count said
+     */
+    private int claimRank(Selection s, long counted, long[] seen, int[] blocks, int rank) {
+        final int first = s.firstWord();
+        final int last = s.lastWord();
         int r = rank;
         int b = 0;
         while (r >= blocks[b]) {
             r -= blocks[b++];
         }
-        int w = s.firstWord() + (b << BLOCK_SHIFT);
+        final int block = (first >>> BLOCK_SHIFT) + b;
+        final int start = Math.max(first, block << BLOCK_SHIFT);
+        final int end = Math.min(last, ((block + 1) << BLOCK_SHIFT) - 1);
+        if ((counted >>> block & 1L) != 0) {
+            // The count was read, not the words: read them now and check that the rank exists.
+            int actual = 0;
+            for (int w = start; w <= end; w++) {
+                seen[w] = (long) WORD.getAcquire(words, w);
+                actual += Long.bitCount(~seen[w] & HELD_BITS);
+            }
+            if (r >= actual) {
+                return INCONSISTENT;
+            }
+        }
+        int w = start;
         long free;
         for (;; w++) {
             free = ~seen[w] & s.maskOf(w);
@@ -276,9 +332,13 @@ public final class PortBitmap {
         long cur = seen[w];
         // Re-checking the selection before each CAS keeps the choice consistent with the reservations in
         // force when it is claimed: the rank was drawn over that selection's free ports.
-        while ((cur & bit) == 0 && selection == s.base()) {
+        while ((cur & bit) == 0) {
+            if (selection != s.base()) {
+                return STALE;
+            }
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
+                countClaimed(w);
                 return w * PORTS_PER_WORD + Long.numberOfTrailingZeros(bit);
             }
             cur = witness;
@@ -303,13 +363,19 @@ public final class PortBitmap {
     public boolean release(int port) {
         final int w = wordIndex(port);
         final long bit = heldBit(port);
-        final long mask = selection.maskOf(w);
         final long[] words = this.words;
         long cur = (long) WORD.getAcquire(words, w);
+        if ((cur & bit) == 0) {
+            payIfObservedFree(cur);
+            return false;
+        }
+        countFreeing(w); // counts never understate: count the port before it is free
+        final long mask = selection.maskOf(w);
         long next;
         for (;;) {
-            if ((cur & bit) == 0) {
-                payIfDirty(cur);
+            if ((cur & bit) == 0) { // released by someone else meanwhile (a double release): undo the count
+                COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), -1);
+                payIfObservedFree(cur);
                 return false;
             }
             next = cur & ~bit;
@@ -334,15 +400,17 @@ public final class PortBitmap {
 
     /** @return whether the port is held; seeing it free in a dirty word pays the owed epoch increment */
     public boolean isHeld(int port) {
-        final long cur = (long) WORD.getAcquire(words, wordIndex(port));
+        final int w = wordIndex(port);
+        final long cur = (long) WORD.getAcquire(words, w);
         final boolean held = (cur & heldBit(port)) != 0;
         if (!held) {
-            payIfDirty(cur);
+            payIfObservedFree(cur);
         }
         return held;
     }
 
-    private void payIfDirty(long observed) {
+    /** A free port was seen in word value {@code observed}: pay the increment a dirty word may still owe. */
+    private void payIfObservedFree(long observed) {
         if (dirtyMarks(observed) != 0) {
             EPOCH.getAndAdd(epochCell, 1L);
         }
@@ -352,7 +420,7 @@ public final class PortBitmap {
      * Publishes a new selection: marks every free port dirty in the words that either selection covers,
      * publishes, increments the epoch, then clears the marks (its own and older ones) where the word has
      * not changed since. Words outside both selections need nothing: no verdict reads them and no release
-     * judges them full. Callers serialise calls.
+     * judges them full. Counts cover all free ports and need no change. Callers serialise calls.
      */
     public void publish(Selection next) {
         final Selection previous = selection;
@@ -397,9 +465,9 @@ public final class PortBitmap {
         return count;
     }
 
-    /** @return bytes of mutable state: the word array and the padded epoch cell */
+    /** @return bytes of mutable state: the word array, the padded counts and the padded epoch cell */
     public static long stateBytes() {
-        return 16L + 8L * WORDS + EpochCell.BYTES;
+        return 16L + 8L * WORDS + 16L + 4L * (BLOCKS + 1) * COUNT_STRIDE + EpochCell.BYTES;
     }
 
     /** Padding before the epoch: superclass fields are laid out first (as in JCTools/Agrona). */
@@ -423,6 +491,6 @@ public final class PortBitmap {
     /** Per-thread buffers of the exact pass and of {@link #publish}, allocated once per thread. */
     private static final class Scratch {
         final long[] seen = new long[WORDS];
-        final int[] blocks = new int[(WORDS >>> BLOCK_SHIFT) + 1];
+        final int[] blocks = new int[BLOCKS];
     }
 }

@@ -24,6 +24,8 @@ public final class Selection {
     private final int lo;
     private final int hi;
     private final int size;
+    /** Bit b: all {@value PortBitmap#PORTS_PER_BLOCK} ports of summary block b are selectable. */
+    private final long countedBlocks;
     /** For a single range: the masks of its first and last words. */
     private final long firstMask;
     private final long lastMask;
@@ -50,6 +52,7 @@ public final class Selection {
         this.reserved = reserved;
         this.selectable = selectable;
         this.size = selectable.size();
+        this.countedBlocks = fullySelectableBlocks(selectable);
         if (size == 0) {
             lo = 1;
             hi = 0;
@@ -78,6 +81,26 @@ public final class Selection {
             }
             mask = m;
         }
+    }
+
+    private static long fullySelectableBlocks(PortSet selectable) {
+        long blocks = 0;
+        for (int b = 0; b < PortBitmap.BLOCKS; b++) {
+            final int from = b * PortBitmap.PORTS_PER_BLOCK;
+            final int to = from + PortBitmap.PORTS_PER_BLOCK; // exclusive; rank() accepts 65536
+            if (selectable.rank(to) - selectable.rank(from) == PortBitmap.PORTS_PER_BLOCK) {
+                blocks |= 1L << b;
+            }
+        }
+        return blocks;
+    }
+
+    /**
+     * @return bit b set if every port of summary block b (ports {@code b * 1024 .. b * 1024 + 1023}) is
+     *     selectable, so that the block's free count alone tells how many of its ports may be chosen
+     */
+    long countedBlocks() {
+        return countedBlocks;
     }
 
     /** Bits of word {@code w} whose ports lie in {@code [first, last]}. */

@@ -15,7 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A linearizability verifier for {@link PortBitmapLincheckTest} whose specification of automatic selection
+ * A linearizability verifier for the bitmap's Lincheck tests whose specification of automatic selection
  * is <em>nondeterministic</em>: {@code acquire()} may return any port that is free and selectable at its
  * linearization point, and {@code -1} only when no such port exists.
  *
@@ -29,13 +29,34 @@ import java.util.Set;
  */
 public final class AnyFreePortVerifier implements Verifier {
 
-    /** Lincheck instantiates verifiers with the sequential specification class; it is not needed here. */
+    private final Config config;
+
+    /**
+     * The ports and selections of one Lincheck test: {@code ports[i]} is the port of operation argument
+     * {@code i}; {@code unreserve()} switches from {@code selectableBefore} to {@code selectableAfter}.
+     */
+    record Config(int[] ports, dev.portalloc.PortSet selectableBefore, dev.portalloc.PortSet selectableAfter,
+                  dev.portalloc.PortSet initiallyHeld) {
+    }
+
+    /**
+     * Lincheck instantiates verifiers with the sequential specification class, here the test class itself;
+     * its static {@code config()} method describes the ports.
+     */
     public AnyFreePortVerifier(Class<?> sequentialSpecification) {
+        try {
+            java.lang.reflect.Method m = sequentialSpecification.getDeclaredMethod("config");
+            m.setAccessible(true);
+            this.config = (Config) m.invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("a Lincheck test using " + getClass().getSimpleName()
+                + " needs a static config() method", e);
+        }
     }
 
     @Override
     public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
-        Model model = new Model();
+        Model model = new Model(config);
         List<LincheckResult> initResults = result.getInitResults();
         for (int i = 0; i < scenario.getInitExecution().size(); i++) {
             if (!model.apply(scenario.getInitExecution().get(i), initResults.get(i))) {
@@ -92,44 +113,45 @@ public final class AnyFreePortVerifier implements Verifier {
         return true;
     }
 
-    /** The abstract allocator: held ports and whether port 130 is still reserved. */
+    /** The abstract allocator: held ports and whether {@code unreserve()} has run. */
     static final class Model {
+        final Config config;
         BitSet held = new BitSet();
-        boolean reserved130 = true;
+        boolean unreserved;
+
+        Model(Config config) {
+            this.config = config;
+            config.initiallyHeld().forEach(held::set);
+        }
 
         Model copy() {
-            Model m = new Model();
+            Model m = new Model(config);
             m.held = (BitSet) held.clone();
-            m.reserved130 = reserved130;
+            m.unreserved = unreserved;
             return m;
         }
 
-        boolean selectable(int port) {
-            for (int p : PortBitmapLincheckTest.SELECTABLE) {
-                if (p == port) {
-                    return port != 130 || !reserved130;
-                }
-            }
-            return false;
+        dev.portalloc.PortSet selectable() {
+            return unreserved ? config.selectableAfter() : config.selectableBefore();
         }
 
         /** Applies one operation with its observed result; false if the contract forbids that result. */
         boolean apply(Actor actor, LincheckResult observed) {
             Object value = observed instanceof ValueResult v ? v.getValue() : null;
             List<Object> args = actor.getArguments();
-            int port = args.isEmpty() ? 0 : PortBitmapLincheckTest.PORTS[(Integer) args.get(0)];
+            int port = args.isEmpty() ? 0 : config.ports()[(Integer) args.get(0)];
             switch (actor.getMethod().getName()) {
                 case "acquire": {
                     int got = (Integer) value;
                     if (got == PortBitmap.NONE) {
-                        for (int p : PortBitmapLincheckTest.SELECTABLE) {
-                            if (selectable(p) && !held.get(p)) {
+                        for (int p : selectable()) {
+                            if (!held.get(p)) {
                                 return false;
                             }
                         }
                         return true;
                     }
-                    if (!selectable(got) || held.get(got)) {
+                    if (!selectable().contains(got) || held.get(got)) {
                         return false;
                     }
                     held.set(got);
@@ -147,8 +169,8 @@ public final class AnyFreePortVerifier implements Verifier {
                 }
                 case "isHeld":
                     return Objects.equals(value, held.get(port));
-                case "unreserve130":
-                    reserved130 = false;
+                case "unreserve":
+                    unreserved = true;
                     return true;
                 default:
                     throw new IllegalStateException("unknown operation " + actor);
@@ -157,7 +179,7 @@ public final class AnyFreePortVerifier implements Verifier {
 
         @Override
         public String toString() {
-            return held + (reserved130 ? "r" : "u");
+            return held + (unreserved ? "u" : "r");
         }
     }
 

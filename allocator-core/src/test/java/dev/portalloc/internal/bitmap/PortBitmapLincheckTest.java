@@ -44,6 +44,12 @@ public class PortBitmapLincheckTest {
 
     private final PortBitmap bitmap = new PortBitmap(PORT_130_RESERVED);
 
+    /** Read by {@link AnyFreePortVerifier}. */
+    static AnyFreePortVerifier.Config config() {
+        return new AnyFreePortVerifier.Config(PORTS, PORT_130_RESERVED.selectable(), NOTHING_RESERVED.selectable(),
+            PortSet.empty());
+    }
+
     @Operation
     public int acquire() {
         return bitmap.select(LOWEST);
@@ -74,7 +80,7 @@ public class PortBitmapLincheckTest {
      * reservation in force (see {@code PortAllocator#reserve}). That is the documented semantics.
      */
     @Operation(runOnce = true)
-    public void unreserve130() {
+    public void unreserve() {
         bitmap.publish(NOTHING_RESERVED);
     }
 
@@ -93,7 +99,7 @@ public class PortBitmapLincheckTest {
     private static ExecutionScenario unreserveBehindTheVerdict() throws NoSuchMethodException {
         return scenario(
             List.of(actor("claim", 0), actor("claim", 1), actor("claim", 2), actor("claim", 3), actor("claim", 4)),
-            List.of(List.of(actor("acquire")), List.of(actor("unreserve130")), List.of(actor("isHeld", 5))));
+            List.of(List.of(actor("acquire")), List.of(actor("unreserve")), List.of(actor("isHeld", 5))));
     }
 
     private static ExecutionScenario scenario(List<Actor> init, List<List<Actor>> parallel) {
