@@ -56,10 +56,11 @@ import java.util.Objects;
  * and a single-threaded caller gets exactly the same ports for the same calls on every run.
  *
  * <h2>Cost</h2>
- * Acquire + release at moderate occupancy is one random draw and two CAS; above about 90 % occupancy
- * selection falls back to one rank/select pass over the bitmap words of the automatic set, so the cost is
- * bounded at any occupancy. State: a 16 KiB bitmap (two bits per port), plus a mask when the selectable
- * set is not a single range.
+ * Acquire + release at moderate occupancy is a couple of random draws, two CAS and two atomic adds on a
+ * per-block count; at high occupancy selection switches to an exact rank/select over the free-port counts
+ * of 1,024-port blocks and the words of one block, so the cost is bounded at any occupancy and detecting
+ * exhaustion reads 64 counts. State: a 16 KiB bitmap (two bits per port), 4 KiB of padded block counts,
+ * plus a mask when the selectable set is not a single range.
  */
 public final class PortAllocator {
     /** Returned by {@link #tryAcquire()} when no port is free. */

@@ -1,0 +1,40 @@
+package dev.portalloc.examples;
+
+import dev.portalloc.PortAllocator;
+import dev.portalloc.PortSet;
+
+/**
+ * The README's usage snippet, compiled. {@code ReadmeUsageTest} checks that every statement of the README's
+ * Java block appears here verbatim, so the README cannot drift from code that compiles.
+ */
+public final class ReadmeUsage {
+    private ReadmeUsage() {
+    }
+
+    /** Any port set; here the even ports. */
+    static PortSet evenPorts() {
+        int[] even = new int[32768];
+        for (int i = 0; i < even.length; i++) {
+            even[i] = 2 * (i + 1);
+        }
+        return PortSet.of(java.util.Arrays.copyOf(even, 32767)); // 2..65534
+    }
+
+    public static void main(String[] args) {
+        PortAllocator ports = PortAllocator.builder()
+            .ports(PortSet.parse("32768-60999"))      // the automatic set; default PortSet.IANA_DYNAMIC
+            .reserved(PortSet.parse("40000-40010"))   // never chosen automatically
+            .build();
+
+        int p = ports.acquire();                 // uniform over free ports; PortExhaustedException if none
+        int q = ports.tryAcquire();              // same, but PortAllocator.NONE (-1) instead of throwing
+        boolean ok = ports.tryAcquire(8080);     // one specific port, any of 1..65535, like bind()
+        ports.release(p);                        // IllegalStateException if p is not held
+        ports.reserve(PortSet.of(45000));        // reservations change at run time
+
+        PortAllocator.Subset even = ports.subset(PortSet.parse("32768-60999").intersect(evenPorts()));
+        int e = even.tryAcquire();               // uniform among free ports of a subset (parity, port blocks)
+
+        System.out.printf("p=%d q=%d 8080:%b even=%d (%s)%n", p, q, ok, e, e % 2 == 0 ? "even" : "odd");
+    }
+}
