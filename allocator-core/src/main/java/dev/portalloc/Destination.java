@@ -215,10 +215,10 @@ public final class Destination {
         }
         int port = decimal(portText, 0, portText.length(), MAX_PORT + 1);
         if (port < 0) {
-            throw bad("port " + quote(portText) + " is not a decimal number", text);
+            throw bad("port " + ErrorText.quote(portText) + " is not a decimal number", text);
         }
         if (port < MIN_PORT || port > MAX_PORT) {
-            throw bad("port " + quote(portText) + " is out of range " + PORT_RANGE, text);
+            throw bad("port " + ErrorText.quote(portText) + " is out of range " + PORT_RANGE, text);
         }
         if (text.charAt(0) == '[') {
             return parseIpv6(host, port, text);
@@ -228,7 +228,7 @@ public final class Destination {
         }
         long v4 = ipv4Literal(host, 0, host.length());
         if (v4 < 0) {
-            throw bad(quote(host) + " is not an IPv4 address (four decimal numbers 0..255 without leading zeros)"
+            throw bad(ErrorText.quote(host) + " is not an IPv4 address (four decimal numbers 0..255 without leading zeros)"
                     + hostNameHint(host), text);
         }
         return ipv4((int) v4, port);
@@ -247,7 +247,7 @@ public final class Destination {
         int[] groups = new int[8];
         int n = ipv6Groups(host, groups);
         if (n < 0) {
-            throw bad(quote(host) + " is not an IPv6 address (RFC 4291 text form, such as 2001:db8::1)"
+            throw bad(ErrorText.quote(host) + " is not an IPv6 address (RFC 4291 text form, such as 2001:db8::1)"
                     + hostNameHint(host), text);
         }
         long high = 0;
@@ -404,7 +404,7 @@ public final class Destination {
     }
 
     private static IllegalArgumentException bad(String problem, String text) {
-        return new IllegalArgumentException(problem + " in " + quote(text) + FORM);
+        return new IllegalArgumentException(problem + " in " + ErrorText.quote(text) + FORM);
     }
 
     private static void checkPort(int port) {
@@ -636,25 +636,4 @@ public final class Destination {
         b[at + 3] = (byte) value;
     }
 
-    /** Quotes text for an error message, escaping control characters, quotes and backslashes. */
-    private static String quote(String text) {
-        StringBuilder sb = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '\t': sb.append("\\t"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                default:
-                    if (c < ' ' || c == 0x7f) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        return sb.append('"').toString();
-    }
 }

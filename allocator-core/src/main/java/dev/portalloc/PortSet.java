@@ -204,7 +204,7 @@ public final class PortSet implements Iterable<Integer> {
             String token = trim(spec.substring(start, end));
             entry++;
             if (token.isEmpty()) {
-                throw new IllegalArgumentException("empty entry #" + entry + " in " + quote(spec)
+                throw new IllegalArgumentException("empty entry #" + entry + " in " + ErrorText.quote(spec)
                         + " (leading, trailing or doubled comma)" + SYNTAX);
             }
             if (n == pairs.length) {
@@ -223,7 +223,7 @@ public final class PortSet implements Iterable<Integer> {
         if (dash < 0) {
             int port = number(token);
             if (port < 0) {
-                throw new IllegalArgumentException(quote(token) + " is not a port or range in " + quote(spec) + SYNTAX);
+                throw new IllegalArgumentException(ErrorText.quote(token) + " is not a port or range in " + ErrorText.quote(spec) + SYNTAX);
             }
             pairs[at] = checkedPort(port, token, null, spec);
             pairs[at + 1] = port;
@@ -231,18 +231,18 @@ public final class PortSet implements Iterable<Integer> {
         }
         if (dash == 0) {
             // "-5" would be a negative number, "-" or "-5" a range without a first port: neither is valid.
-            throw new IllegalArgumentException(quote(token) + " is not a port or range (leading '-') in "
-                    + quote(spec) + SYNTAX);
+            throw new IllegalArgumentException(ErrorText.quote(token) + " is not a port or range (leading '-') in "
+                    + ErrorText.quote(spec) + SYNTAX);
         }
         String firstText = token.substring(0, dash);
         String lastText = token.substring(dash + 1);
         if (lastText.isEmpty()) {
-            throw new IllegalArgumentException("range " + quote(token) + " has no last port in " + quote(spec) + SYNTAX);
+            throw new IllegalArgumentException("range " + ErrorText.quote(token) + " has no last port in " + ErrorText.quote(spec) + SYNTAX);
         }
         int first = number(firstText);
         int last = number(lastText);
         if (first < 0 || last < 0) {
-            throw new IllegalArgumentException(quote(token) + " is not a port or range in " + quote(spec) + SYNTAX);
+            throw new IllegalArgumentException(ErrorText.quote(token) + " is not a port or range in " + ErrorText.quote(spec) + SYNTAX);
         }
         checkedPort(first, firstText, token, spec);
         checkedPort(last, lastText, token, spec);
@@ -258,14 +258,14 @@ public final class PortSet implements Iterable<Integer> {
         String[] words = words(s);
         if (words.length != 2) {
             // Also reached for "1 - 5" and "1 2 3": whitespace inside an entry is only valid in the pair form.
-            throw new IllegalArgumentException(quote(s) + " is not a port list or a \"first last\" pair (found "
-                    + words.length + " whitespace-separated words) in " + quote(spec) + SYNTAX);
+            throw new IllegalArgumentException(ErrorText.quote(s) + " is not a port list or a \"first last\" pair (found "
+                    + words.length + " whitespace-separated words) in " + ErrorText.quote(spec) + SYNTAX);
         }
         int first = number(words[0]);
         int last = number(words[1]);
         if (first < 0 || last < 0) {
             String bad = first < 0 ? words[0] : words[1];
-            throw new IllegalArgumentException(quote(bad) + " is not a port in " + quote(spec) + SYNTAX);
+            throw new IllegalArgumentException(ErrorText.quote(bad) + " is not a port in " + ErrorText.quote(spec) + SYNTAX);
         }
         checkedPort(first, words[0], s, spec);
         checkedPort(last, words[1], s, spec);
@@ -296,8 +296,8 @@ public final class PortSet implements Iterable<Integer> {
     }
 
     private static IllegalArgumentException reversed(String token, String spec) {
-        return new IllegalArgumentException("range " + quote(token) + " is reversed (first port greater than last) in "
-                + quote(spec) + SYNTAX);
+        return new IllegalArgumentException("range " + ErrorText.quote(token) + " is reversed (first port greater than last) in "
+                + ErrorText.quote(spec) + SYNTAX);
     }
 
     /**
@@ -306,9 +306,9 @@ public final class PortSet implements Iterable<Integer> {
      */
     private static int checkedPort(int port, String text, String entry, String spec) {
         if (port < MIN_PORT || port > MAX_PORT) {
-            String of = entry == null ? "" : " of range " + quote(entry);
-            throw new IllegalArgumentException("port " + quote(text) + of + " is out of range " + PORT_RANGE
-                    + " in " + quote(spec));
+            String of = entry == null ? "" : " of range " + ErrorText.quote(entry);
+            throw new IllegalArgumentException("port " + ErrorText.quote(text) + of + " is out of range " + PORT_RANGE
+                    + " in " + ErrorText.quote(spec));
         }
         return port;
     }
@@ -360,27 +360,6 @@ public final class PortSet implements Iterable<Integer> {
         return s.substring(from, to);
     }
 
-    /** Quotes text for an error message, escaping control characters so tabs and newlines are visible. */
-    private static String quote(String text) {
-        StringBuilder sb = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '\t': sb.append("\\t"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                default:
-                    if (c < ' ' || c == 0x7f) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        return sb.append('"').toString();
-    }
 
     /**
      * The single place where sets are made: validates the ranges {@code pairs[0..n)} (as
@@ -493,7 +472,7 @@ public final class PortSet implements Iterable<Integer> {
             // Unlike parse(), a lone port or a comma list is not a valid ip_local_port_range.
             if (words(s).length != 2) {
                 throw new IllegalArgumentException("expected exactly two numbers \"first last\" within "
-                        + PORT_RANGE + ", found " + quote(content));
+                        + PORT_RANGE + ", found " + ErrorText.quote(content));
             }
             return parsePair(s, content);
         } catch (IllegalArgumentException e) {
@@ -549,7 +528,7 @@ public final class PortSet implements Iterable<Integer> {
     private static void requireLinux(String osName, Path file) {
         if (osName == null || !osName.startsWith("Linux")) {
             throw new IllegalStateException("cannot read " + file + ": this host runs "
-                    + (osName == null ? "an unknown OS (os.name is not set)" : quote(osName))
+                    + (osName == null ? "an unknown OS (os.name is not set)" : ErrorText.quote(osName))
                     + ", but the ports configuration under /proc/sys exists only on Linux");
         }
     }

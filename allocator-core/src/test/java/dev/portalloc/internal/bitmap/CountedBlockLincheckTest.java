@@ -78,10 +78,9 @@ public class CountedBlockLincheckTest {
      * not mark it, would let "exhausted" through.
      */
     private static ExecutionScenario releaseBehindTheVerdict() throws NoSuchMethodException {
-        return new ExecutionScenario(
+        return Scenarios.scenario(
             List.of(actor("claim", 0), actor("claim", 1), actor("claim", 2)),
-            List.of(List.of(actor("acquire")), List.of(actor("release", 0)), List.of(actor("claim", 3))),
-            List.of(), null);
+            List.of(List.of(actor("acquire")), List.of(actor("release", 0)), List.of(actor("claim", 3))));
     }
 
     /**
@@ -90,16 +89,13 @@ public class CountedBlockLincheckTest {
      * after the freeing CAS would read 0 meanwhile, and the verdict would report exhaustion with 1030 free.
      */
     private static ExecutionScenario countBeforeFree() throws NoSuchMethodException {
-        return new ExecutionScenario(
+        return Scenarios.scenario(
             List.of(actor("claim", 0), actor("claim", 2), actor("claim", 3)),
-            List.of(List.of(actor("release", 0)), List.of(actor("claim", 1), actor("isHeld", 0), actor("acquire"))),
-            List.of(), null);
+            List.of(List.of(actor("release", 0)), List.of(actor("claim", 1), actor("isHeld", 0), actor("acquire"))));
     }
 
     private static Actor actor(String name, Object... args) throws NoSuchMethodException {
-        Class<?>[] types = new Class<?>[args.length];
-        java.util.Arrays.fill(types, int.class);
-        return new Actor(CountedBlockLincheckTest.class.getMethod(name, types), List.of(args));
+        return Scenarios.actor(CountedBlockLincheckTest.class, name, args);
     }
 
     @Test

@@ -90,26 +90,21 @@ public class PortBitmapLincheckTest {
      * full. At no moment were both held, so "exhausted" would be a lie.
      */
     private static ExecutionScenario releaseBehindTheVerdict() throws NoSuchMethodException {
-        return scenario(
+        return Scenarios.scenario(
             List.of(actor("claim", 0), actor("claim", 1), actor("claim", 2), actor("claim", 3)),
             List.of(List.of(actor("acquire")), List.of(actor("release", 0)), List.of(actor("claim", 4))));
     }
 
     /** A verdict racing the unreservation of 130 with every other selectable port held. */
     private static ExecutionScenario unreserveBehindTheVerdict() throws NoSuchMethodException {
-        return scenario(
+        return Scenarios.scenario(
             List.of(actor("claim", 0), actor("claim", 1), actor("claim", 2), actor("claim", 3), actor("claim", 4)),
             List.of(List.of(actor("acquire")), List.of(actor("unreserve")), List.of(actor("isHeld", 5))));
     }
 
-    private static ExecutionScenario scenario(List<Actor> init, List<List<Actor>> parallel) {
-        return new ExecutionScenario(init, parallel, List.of(), null);
-    }
 
     private static Actor actor(String name, Object... args) throws NoSuchMethodException {
-        Class<?>[] types = new Class<?>[args.length];
-        java.util.Arrays.fill(types, int.class);
-        return new Actor(PortBitmapLincheckTest.class.getMethod(name, types), List.of(args));
+        return Scenarios.actor(PortBitmapLincheckTest.class, name, args);
     }
 
     @Test
