@@ -93,9 +93,24 @@ public final class PortAllocator {
     public int acquire() {
         final int port = tryAcquire();
         if (port == NONE) {
-            final Selection s = bitmap.selection();
-            throw new PortExhaustedException(s.automatic().size(), s.automatic().intersect(s.reserved()).size(),
-                bitmap.heldCount(s));
+            throw exhausted(bitmap.selection(), null);
+        }
+        return port;
+    }
+
+    /** The exception for a failed acquisition from {@code view}, restricted to {@code within} if not null. */
+    private PortExhaustedException exhausted(Selection view, PortSet within) {
+        final PortSet automatic = within == null ? view.automatic() : view.automatic().intersect(within);
+        return new PortExhaustedException(automatic.size(), automatic.intersect(view.reserved()).size(),
+            bitmap.heldCount(view));
+    }
+
+    /** Counts the outcome of an automatic acquisition in the calling thread's counters. */
+    private static int counted(ThreadState thread, int port) {
+        if (port == NONE) {
+            thread.countFailure();
+        } else {
+            thread.countAcquisition();
         }
         return port;
     }
@@ -107,13 +122,7 @@ public final class PortAllocator {
      */
     public int tryAcquire() {
         final ThreadState thread = threads.current();
-        final int port = bitmap.select(thread.random());
-        if (port == NONE) {
-            thread.countFailure();
-        } else {
-            thread.countAcquisition();
-        }
-        return port;
+        return counted(thread, bitmap.select(thread.random()));
     }
 
     /**
@@ -264,12 +273,7 @@ public final class PortAllocator {
                     break;
                 }
             }
-            if (port == NONE) {
-                thread.countFailure();
-            } else {
-                thread.countAcquisition();
-            }
-            return port;
+            return counted(thread, port);
         }
 
         /**
@@ -281,9 +285,7 @@ public final class PortAllocator {
         public int acquire() {
             final int port = tryAcquire();
             if (port == NONE) {
-                final Selection v = view;
-                throw new PortExhaustedException(v.automatic().intersect(within).size(),
-                    v.automatic().intersect(within).intersect(v.reserved()).size(), bitmap.heldCount(v));
+                throw exhausted(view, within);
             }
             return port;
         }
