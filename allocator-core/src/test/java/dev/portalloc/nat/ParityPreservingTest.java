@@ -40,11 +40,12 @@ class ParityPreservingTest {
                 PortAllocator a = PortAllocator.builder().ports(ports).reserved(reserved).seed(seed).build();
                 ParityPreserving parity = ParityPreserving.over(a);
                 PortSet selectable = ports.minus(reserved);
+                PortSet even = selectable.intersect(ParityPreserving.EVEN_PORTS);
+                PortSet odd = selectable.intersect(ParityPreserving.ODD_PORTS);
                 BitSet held = new BitSet();
                 for (int internal : internals) {
                     int p = parity.tryAcquire(internal);
-                    PortSet sameParity = selectable.intersect((internal & 1) == 0
-                        ? ParityPreserving.EVEN_PORTS : ParityPreserving.ODD_PORTS);
+                    PortSet sameParity = (internal & 1) == 0 ? even : odd;
                     if (p == PortAllocator.NONE) {
                         // only when every selectable port of that parity is held
                         assertThat(sameParity.stream().allMatch(held::get)).isTrue();
