@@ -62,13 +62,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <h2>Ports and memory: one lazily built allocator per address</h2>
  * Each address has its own {@link PortAllocator}, built from the shared configuration (automatic ports,
- * reserved ports, and with a seed a per-address seed) the first time the address is used. A
- * {@code PortAllocator} costs 16.8 KB (a 16 KiB bitmap: two bits per port), so building all of them up front
- * for 4,096 addresses would cost 66 MiB; building lazily costs 16 KiB of references for 4,096 addresses, and
- * memory then grows by about 17 KB per address in use (see the measurements in {@code allocator-jmh}). A
- * fully used pool of 4,096 addresses therefore still costs about 70 MB. With {@link Builder#preserveParity}
- * each address in use also builds the two parity views of {@link ParityPreserving} (about 0.8 MB for
- * 1024-65535), lazily as well.
+ * reserved ports, and with a seed a per-address seed) the first time the address is used. An allocator costs
+ * about 16.8 KB (a 16 KiB bitmap: two bits per port), so building all of them up front for 4,096 addresses
+ * would cost 66 MiB; built lazily, the pool itself costs 4 bytes per address (16.5 KB for 4,096) and grows by
+ * about 17 KB per address in use. A fully used pool of 4,096 addresses therefore costs about 66 MiB, and
+ * twice that when the automatic set minus the reserved set is not one range (each allocator then also keeps
+ * a word mask of up to 16 KiB). With {@link Builder#preserveParity} each address in use also builds the two
+ * parity views of {@link ParityPreserving}: about 0.8 MB for 1024-65535. Figures: {@code PoolFootprint} in
+ * {@code allocator-jmh}.
  *
  * <h2>Thread-safety</h2>
  * Thread-safe. {@link #tryAcquire(int)} and {@link #release(long)} are lock-free: a hash, an array read and

@@ -80,10 +80,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Thread-safe; the acquisition and release paths are lock-free (CAS loops on a subscriber word, a block
  * counter, the block bitmap and the port bitmap; the subscriber table is a JCTools
  * {@link NonBlockingHashMapLong} keyed by the subscriber address). They allocate only when a subscriber
- * with no port appears (its state: about 50 bytes plus 4 bytes per possible block) and when a block is
- * claimed (the block and its port view: about 300 bytes), never per port. Subscriber state disappears when
- * its last block is released. Queries ({@link #heldPorts}, {@link #blocksInUse}, ...) are weakly
- * consistent. The {@link BlockListener} is called on the acquiring or releasing thread.
+ * with no port appears (its state, with one slot per possible block) and when a block is claimed (the block
+ * and its {@link PortAllocator.Subset}), never per port. Subscriber state disappears when its last block is
+ * released. Measured ({@code PoolFootprint} in {@code allocator-jmh}): 4,096 addresses of 1024-65535 in
+ * blocks of 512 with every block owned, by 516,096 subscribers, cost 253 MiB, 515 bytes per block with the
+ * address allocators and the subscriber state. Queries ({@link #heldPorts}, {@link #blocksInUse}, ...) are
+ * weakly consistent. The {@link BlockListener} is called on the acquiring or releasing thread.
  */
 public final class PortBlockAllocator {
 
