@@ -60,8 +60,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * A subscriber holds at most {@code maxPortsPerSubscriber} ports and {@code maxBlocksPerSubscriber} blocks;
  * an acquisition beyond either returns {@link #QUOTA_EXCEEDED}, one that finds no free block on its address
  * (or, with {@link AddressPool.WhenFull#NEXT_ADDRESS}, on any address) returns {@link #EXHAUSTED}. Nothing
- * is ever taken from another subscriber (RFC 6888 REQ-11: do not delete mappings to make room). The block
- * count is exact: "no free block" means a moment during the call when every block was owned.
+ * is ever taken from another subscriber (RFC 6888 REQ-11: do not delete mappings to make room). The verdict
+ * "no free block" is exact, not a guess from random probes: a counter of unclaimed blocks was zero at some
+ * moment during the call (every block owned or being claimed), and an acquisition that sees ports of its own
+ * blocks freed meanwhile tries them again before failing.
  *
  * <h2>Giving blocks back (a choice)</h2>
  * A block is released the moment its last port is released, not kept until some idle timeout. Why: the
@@ -105,8 +107,9 @@ public final class PortBlockAllocator {
 
     /** Random block probes before the exact pass over the block bitmap. */
     private static final int BLOCK_PROBES = 8;
-    /** A concurrent change invalidated a decision; try again. */
-    private static final long RETRY = -100L;
+    /** At the block quota, or with no free block, but ports of the subscriber's blocks were freed: try again. */
+    private static final long RETRY_QUOTA = -100L;
+    private static final long RETRY_EXHAUSTED = -101L;
     /** Retries of an acquisition whose subscriber is at its block quota while its blocks change. */
     private static final int MAX_ROUNDS = 64;
 
@@ -256,12 +259,12 @@ public final class PortBlockAllocator {
                 return owned;
             }
             final long fresh = acquireInNewBlock(sub, random);
-            if (fresh != RETRY) {
+            if (fresh != RETRY_QUOTA && fresh != RETRY_EXHAUSTED) {
                 return fresh;
             }
             if (round == MAX_ROUNDS) {
-                // Its blocks keep filling up and emptying under us: at the block quota, report it as such.
-                return QUOTA_EXCEEDED;
+                // Its blocks keep filling up and emptying under us: report what stopped it the last time.
+                return fresh == RETRY_QUOTA ? QUOTA_EXCEEDED : EXHAUSTED;
             }
         }
     }
@@ -330,7 +333,7 @@ public final class PortBlockAllocator {
             final long w = sub.word();
             if (Subscriber.blocks(w) >= maxBlocks) {
                 // At the block quota. If ports were released since the subscriber's blocks looked full, retry.
-                return freePorts(sub) > 0 ? RETRY : QUOTA_EXCEEDED;
+                return freePorts(sub) > 0 ? RETRY_QUOTA : QUOTA_EXCEEDED;
             }
             if (sub.cas(w, w + Subscriber.BLOCK)) {
                 break;
@@ -367,7 +370,8 @@ public final class PortBlockAllocator {
                 unreserve(sub, block); // every port of the fresh block held outside this allocator: give it back
                 return EXHAUSTED;
             }
-            return EXHAUSTED;
+            // No free block. If ports of the subscriber's own blocks were released meanwhile, use them instead.
+            return freePorts(sub) > 0 ? RETRY_EXHAUSTED : EXHAUSTED;
         } finally {
             if (!published) {
                 decrement(sub, Subscriber.BLOCK);
