@@ -1,7 +1,8 @@
 /**
- * Stateless port-set formulas for carrier NAT and address sharing: which external ports belong to
- * which subscriber, and back.
+ * Carrier NAT and address sharing: which external ports belong to which subscriber, computed by formula or
+ * allocated on demand.
  *
+ * <p>Stateless formulas (immutable, pure computation, no I/O; address parsing never touches DNS):
  * <ul>
  *   <li>{@link dev.portalloc.nat.DeterministicNat}: deterministic CGN mapping of RFC 7422, where
  *       every subscriber gets a fixed (external address, contiguous port block) so that abuse
@@ -11,8 +12,18 @@
  *       Set ID.</li>
  * </ul>
  *
- * <p>Everything here is pure computation on immutable values: no state, no locks, no I/O (address
- * parsing never touches DNS). Every class is immutable and thread-safe. Port sets are returned as
- * {@link dev.portalloc.PortSet}s, ready to be handed to a {@link dev.portalloc.PortAllocator}.
+ * <p>Dynamic allocation on top of the exclusive {@link dev.portalloc.PortAllocator} (thread-safe, lock-free on
+ * the allocation paths, no threads):
+ * <ul>
+ *   <li>{@link dev.portalloc.nat.ParityPreserving}: an external port with the internal port's parity (RFC 4787
+ *       REQ-4), uniform within the parity.</li>
+ *   <li>{@link dev.portalloc.nat.PortPreservation}: try the internal (or PCP suggested) port first, then fall
+ *       back or fail (RFC 4787 section 4.2.1, RFC 6887 PREFER_FAILURE).</li>
+ *   <li>{@link dev.portalloc.nat.AddressPool}: many external addresses with "paired" pooling (RFC 4787 REQ-2,
+ *       RFC 6888 REQ-2) by a keyed hash of the subscriber, one lazily built allocator per address.</li>
+ *   <li>{@link dev.portalloc.nat.PortBlockAllocator} and {@link dev.portalloc.nat.BlockListener}: per-subscriber
+ *       quotas and port block allocation with block-level logging (RFC 6888 REQ-4, REQ-11, REQ-13/14).</li>
+ * </ul>
+ * Port sets are {@link dev.portalloc.PortSet}s, ready to be handed to a {@link dev.portalloc.PortAllocator}.
  */
 package dev.portalloc.nat;
