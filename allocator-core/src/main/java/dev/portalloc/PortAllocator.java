@@ -65,7 +65,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <h2>Randomness</h2>
  * Each thread draws from its own generator: counter-mode SipHash-2-4 keyed with 128 bits from
  * {@link java.security.SecureRandom}. With {@link Builder#seed(long)} the keys derive from the seed instead
- * and a single-threaded caller gets exactly the same ports for the same calls on every run.
+ * and a single-threaded caller gets exactly the same ports for the same calls on every run. The hash-based
+ * algorithms use a separate 128-bit secret ({@link Builder#secret(byte[])}, {@link #rekey()}).
  *
  * <h2>Cost</h2>
  * Acquire + release at moderate occupancy is a couple of random draws, two CAS and two atomic adds on a
@@ -423,7 +424,9 @@ public final class PortAllocator {
 
         /**
          * Makes choices deterministic: a single-threaded caller gets the same ports for the same calls.
-         * Without a seed, generators are keyed from {@link java.security.SecureRandom}. Use a seed for tests
+         * Without a seed, generators are keyed from {@link java.security.SecureRandom}. With a seed, the
+         * algorithm's initial state and, unless {@link #secret(byte[])} is given, the secret (and every key
+         * {@link PortAllocator#rekey()} installs) derive from the seed too. Use a seed for tests
          * and simulations only: anyone who knows it can predict every port.
          */
         public Builder seed(long seed) {
