@@ -439,6 +439,7 @@ public final class PortAllocator {
          * @param algorithm the automatic-selection algorithm; default {@link Algorithm#uniform()}. Each allocator
          *     built gets its own algorithm state (counters, table), randomly initialised (from the seed when
          *     seeded).
+         * @return this builder
          */
         public Builder algorithm(Algorithm algorithm) {
             this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
@@ -451,6 +452,7 @@ public final class PortAllocator {
          * {@link #seed(long)} is set, a key derived from the seed. The array is copied.
          *
          * @param key16 exactly 16 bytes
+         * @return this builder
          * @throws IllegalArgumentException if {@code key16} is not 16 bytes long
          */
         public Builder secret(byte[] key16) {
