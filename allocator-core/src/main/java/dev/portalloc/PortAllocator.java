@@ -2,10 +2,17 @@ package dev.portalloc;
 
 import dev.portalloc.internal.bitmap.PortBitmap;
 import dev.portalloc.internal.bitmap.Selection;
+import dev.portalloc.internal.random.RandomSource;
+import dev.portalloc.internal.select.ExclusiveContext;
+import dev.portalloc.internal.select.PortSelector;
+import dev.portalloc.internal.select.PortSelectors;
+import dev.portalloc.internal.select.Secret;
 import dev.portalloc.internal.thread.ThreadState;
 import dev.portalloc.internal.thread.ThreadStates;
 
+import java.security.SecureRandom;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Allocates ports of one (protocol, local address): automatically, uniformly at random among the free
@@ -50,10 +57,16 @@ import java.util.Objects;
  * (they are configuration, not a hot path) but never block the lock-free operations.
  * {@link #stats()} is weakly consistent (see {@link AllocatorStats}).
  *
+ * <h2>Algorithms</h2>
+ * Automatic selection follows the builder's {@link Algorithm}: {@link Algorithm#uniform()} by default (as
+ * described above), or one of the RFC 6056 algorithms or Linux's. Whatever the algorithm, automatic selection
+ * never reports a false exhaustion. {@link Subset} views always select uniformly.
+ *
  * <h2>Randomness</h2>
  * Each thread draws from its own generator: counter-mode SipHash-2-4 keyed with 128 bits from
  * {@link java.security.SecureRandom}. With {@link Builder#seed(long)} the keys derive from the seed instead
- * and a single-threaded caller gets exactly the same ports for the same calls on every run.
+ * and a single-threaded caller gets exactly the same ports for the same calls on every run. The hash-based
+ * algorithms use a separate 128-bit secret ({@link Builder#secret(byte[])}, {@link #rekey()}).
  *
  * <h2>Cost</h2>
  * Acquire + release at moderate occupancy is a couple of random draws, two CAS and two atomic adds on a
@@ -73,10 +86,56 @@ public final class PortAllocator {
     private final PortBitmap bitmap;
     private final ThreadStates threads;
     private final Object reservationLock = new Object();
+    private final Algorithm algorithm;
+    /** Null for {@link Algorithm#uniform()}: the bitmap's selection is used directly. */
+    private final PortSelector selector;
+    private final ExclusiveContext context;
+    private final boolean seeded;
+    private final long seed;
+    /** Number of the last derived secret (seeded allocators). */
+    private final AtomicLong secretGeneration = new AtomicLong();
+    private volatile Secret secret;
+
+    /**
+     * The IP protocol number hashed by hash-based algorithms until the builder gains {@code .protocol(...)}:
+     * TCP.
+     */
+    static final int HASHED_PROTOCOL = 6;
+    /**
+     * The local address hashed by hash-based algorithms until the builder gains {@code .localAddress(...)}:
+     * the IPv4 wildcard 0.0.0.0 as the IPv4-mapped IPv6 address {@code ::ffff:0.0.0.0}.
+     */
+    private static final byte[] HASHED_LOCAL_ADDRESS =
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 0, 0, 0, 0};
+    /** Stream of the seed used to initialise algorithm state; thread streams count up from 0. */
+    private static final long ALGORITHM_STREAM = -1L;
 
     private PortAllocator(Builder b) {
         this.bitmap = new PortBitmap(new Selection(b.ports, b.reserved));
         this.threads = b.seeded ? ThreadStates.seeded(b.seed) : ThreadStates.secure();
+        this.seeded = b.seeded;
+        this.seed = b.seed;
+        this.algorithm = b.algorithm;
+        this.secret = b.secret != null ? Secret.of(b.secret)
+            : b.seeded ? Secret.derived(b.seed, 0) : Secret.random(SecureRandomHolder.INSTANCE);
+        this.context = new ExclusiveContext(bitmap, () -> secret, HASHED_PROTOCOL, HASHED_LOCAL_ADDRESS);
+        final RandomSource init = b.seeded ? RandomSource.fromSeed(b.seed, ALGORITHM_STREAM)
+            : RandomSource.fromSecureRandom();
+        this.selector = switch (algorithm.kind()) {
+            case UNIFORM -> null;
+            case BSD_SEQUENTIAL -> PortSelectors.bsdSequential();
+            case RANDOM_START -> PortSelectors.randomStart();
+            case RANDOM_PROBE -> PortSelectors.randomProbe();
+            case HASH -> PortSelectors.hash();
+            case DOUBLE_HASH -> PortSelectors.doubleHash(algorithm.parameter(), init);
+            case RANDOM_INCREMENTS -> PortSelectors.randomIncrements(algorithm.parameter(), init);
+            case LINUX -> PortSelectors.linuxBind();
+        };
+    }
+
+    /** Lazily creates the shared {@link SecureRandom} for secrets (initialization-on-demand holder). */
+    private static final class SecureRandomHolder {
+        static final SecureRandom INSTANCE = new SecureRandom();
     }
 
     /** @return a builder with the defaults: {@link PortSet#IANA_DYNAMIC}, nothing reserved, secure random */
@@ -84,8 +143,31 @@ public final class PortAllocator {
         return new Builder();
     }
 
+    /** @return the automatic-selection algorithm given to the builder */
+    public Algorithm algorithm() {
+        return algorithm;
+    }
+
     /**
-     * Acquires a uniformly chosen free port of the automatic set minus the reserved set.
+     * Replaces the secret key of the hash-based algorithms ({@link Algorithm#hash()},
+     * {@link Algorithm#doubleHash()}): with a fresh key from {@link SecureRandom}, or, for an allocator built
+     * with {@link Builder#seed(long)}, with the next key derived from the seed (deterministic). Acquisitions that
+     * start after this method returns use the new key; one already running may use either.
+     *
+     * <p>The RFC 6056 §3.4 trade-off: changing the key makes the offsets of future selections unpredictable
+     * even to someone who learned the old ones, but the new offset is unrelated to the old sequence, so a
+     * hash-based algorithm may pick recently released ports sooner than it would have without the change.
+     * A quarantine of released ports (a later feature) removes that risk. Algorithm 4's table is not reset.
+     *
+     * <p>Thread-safe and lock-free; it never blocks acquisitions.
+     */
+    public void rekey() {
+        secret = seeded ? Secret.derived(seed, secretGeneration.incrementAndGet()) : Secret.random(SecureRandomHolder.INSTANCE);
+    }
+
+    /**
+     * Acquires a free port of the automatic set minus the reserved set, chosen by the allocator's
+     * {@link Algorithm} (uniformly at random by default).
      *
      * @return the port, now held by the caller
      * @throws PortExhaustedException if no such port is free
@@ -122,7 +204,8 @@ public final class PortAllocator {
      */
     public int tryAcquire() {
         final ThreadState thread = threads.current();
-        return counted(thread, bitmap.select(thread.random()));
+        final PortSelector sel = selector;
+        return counted(thread, sel == null ? bitmap.select(thread.random()) : sel.select(context, thread.random()));
     }
 
     /**
@@ -200,7 +283,8 @@ public final class PortAllocator {
     }
 
     /**
-     * Returns a view of this allocator whose automatic selection is restricted to {@code within}: uniform over
+     * Returns a view of this allocator whose automatic selection is restricted to {@code within}: whatever the
+     * allocator's {@link Algorithm}, uniform over
      * the free ports of the automatic set, minus reserved ports, that are also in {@code within}. It is the one
      * mechanism behind parity-preserving allocation (all even or all odd ports, RFC 4787 REQ-4) and port
      * blocks (a subscriber's range of a CGNAT address): keep the subset and reuse it, as building one costs
@@ -317,6 +401,8 @@ public final class PortAllocator {
         private PortSet reserved = PortSet.empty();
         private boolean seeded;
         private long seed;
+        private Algorithm algorithm = Algorithm.uniform();
+        private byte[] secret;
 
         private Builder() {
         }
@@ -343,12 +429,43 @@ public final class PortAllocator {
 
         /**
          * Makes choices deterministic: a single-threaded caller gets the same ports for the same calls.
-         * Without a seed, generators are keyed from {@link java.security.SecureRandom}. Use a seed for tests
+         * Without a seed, generators are keyed from {@link java.security.SecureRandom}. With a seed, the
+         * algorithm's initial state and, unless {@link #secret(byte[])} is given, the secret (and every key
+         * {@link PortAllocator#rekey()} installs) derive from the seed too. Use a seed for tests
          * and simulations only: anyone who knows it can predict every port.
          */
         public Builder seed(long seed) {
             this.seeded = true;
             this.seed = seed;
+            return this;
+        }
+
+        /**
+         * @param algorithm the automatic-selection algorithm; default {@link Algorithm#uniform()}. Each allocator
+         *     built gets its own algorithm state (counters, table), randomly initialised (from the seed when
+         *     seeded).
+         * @return this builder
+         */
+        public Builder algorithm(Algorithm algorithm) {
+            this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+            return this;
+        }
+
+        /**
+         * Sets the 128-bit secret key of the hash-based algorithms (RFC 6056's {@code secret_key}; SipHash-2-4
+         * key, bytes 0..7 and 8..15 read little-endian). Default: 16 bytes from {@link SecureRandom}, or, when
+         * {@link #seed(long)} is set, a key derived from the seed. The array is copied.
+         *
+         * @param key16 exactly 16 bytes
+         * @return this builder
+         * @throws IllegalArgumentException if {@code key16} is not 16 bytes long
+         */
+        public Builder secret(byte[] key16) {
+            Objects.requireNonNull(key16, "key16");
+            if (key16.length != 16) {
+                throw new IllegalArgumentException("secret must be 16 bytes, but its length is " + key16.length);
+            }
+            this.secret = key16.clone();
             return this;
         }
 

@@ -1,0 +1,89 @@
+package dev.portalloc.internal.select;
+
+import dev.portalloc.PortSet;
+import dev.portalloc.internal.bitmap.PortBitmap;
+import dev.portalloc.internal.random.IndexSource;
+
+import java.util.function.Supplier;
+
+/**
+ * The {@link SelectionContext} of exclusive ({@code bind(0)}-style) selection: one per allocator, shared by
+ * all threads (thread-safe: it holds no per-call state).
+ *
+ * <ul>
+ * <li>Index space: the automatic set in ascending order (RFC 6056's {@code min_ephemeral..max_ephemeral} for
+ *     a single range). Reserved ports stay in the index space and fail {@code check_suitable_port}, as the
+ *     RFC (and Linux's {@code ip_local_reserved_ports}) treat them, so they still consume counter steps.</li>
+ * <li>{@code check_suitable_port}: the port is selectable in the current selection (not reserved) and the
+ *     bitmap's exclusive claim succeeds.</li>
+ * <li>Complete search: the bitmap's uniform selection, with its linearizable exhaustion verdict.</li>
+ * <li>Hash input (RFC 6056 §3.5, local part only: there is no destination): three little-endian 64-bit
+ *     words, {@code m0 = purpose | protocol << 8 | 16 << 16} (16 = address length in bytes),
+ *     {@code m1, m2} = the 16 bytes of the local address as an IPv6 address (IPv4 as {@code ::ffff:a.b.c.d})
+ *     read little-endian. The connect-style context will hash a longer input that adds the remote address
+ *     and port.</li>
+ * </ul>
+ */
+public final class ExclusiveContext implements SelectionContext {
+    private final PortBitmap bitmap;
+    private final PortSet space;
+    private final int size;
+    private final int first;
+    private final boolean contiguous;
+    private final Supplier<Secret> secret;
+    private final long hashWord0;
+    private final long address0;
+    private final long address1;
+
+    /**
+     * @param bitmap the allocator's bitmap
+     * @param secret the allocator's current secret (read once per hash, so a rekey applies to later hashes)
+     * @param protocol the IP protocol number, 0..255
+     * @param localAddress the local address as 16 bytes (IPv6, or IPv4-mapped)
+     */
+    public ExclusiveContext(PortBitmap bitmap, Supplier<Secret> secret, int protocol, byte[] localAddress) {
+        if (localAddress.length != 16) {
+            throw new IllegalArgumentException("local address must be 16 bytes, but its length is " + localAddress.length);
+        }
+        this.bitmap = bitmap;
+        this.space = bitmap.selection().automatic();
+        this.size = space.size();
+        this.first = space.first();
+        this.contiguous = space.rangeCount() == 1;
+        this.secret = secret;
+        this.hashWord0 = ((long) (protocol & 0xff) << 8) | (16L << 16);
+        long a0 = 0;
+        long a1 = 0;
+        for (int i = 7; i >= 0; i--) {
+            a0 = (a0 << 8) | (localAddress[i] & 0xff);
+            a1 = (a1 << 8) | (localAddress[8 + i] & 0xff);
+        }
+        this.address0 = a0;
+        this.address1 = a1;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public int port(int index) {
+        return contiguous ? first + index : space.nth(index);
+    }
+
+    @Override
+    public boolean tryClaim(int port) {
+        return bitmap.selection().isSelectable(port) && bitmap.tryClaim(port);
+    }
+
+    @Override
+    public int completeSearch(IndexSource random) {
+        return bitmap.select(random);
+    }
+
+    @Override
+    public long hash(long purpose) {
+        return secret.get().hash24(hashWord0 | purpose, address0, address1);
+    }
+}

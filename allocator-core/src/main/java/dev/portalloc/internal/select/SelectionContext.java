@@ -1,0 +1,67 @@
+package dev.portalloc.internal.select;
+
+import dev.portalloc.internal.random.IndexSource;
+
+/**
+ * What a {@link PortSelector} may see and do during one selection: the RFC 6056 index space, the
+ * {@code check_suitable_port} test (which claims the port when it passes), the complete search used as a
+ * fallback, and the keyed hash of the selection's identifiers.
+ *
+ * <p>The same selector code serves every mode; only the context differs:
+ * <ul>
+ * <li>exclusive mode ({@code bind(0)}-style, {@link ExclusiveContext}): a port is suitable if it is selectable
+ *     (not reserved) and free, and claiming it holds it exclusively; the hash input is the local part only
+ *     (protocol number and local address, RFC 6056 §3.5);</li>
+ * <li>connect mode (later, a per-call context carrying the destination): a port is suitable if it is selectable
+ *     and the 5-tuple with this destination is unused, and claiming it is the flow layer's join
+ *     (docs/design/connect-style.md); the hash input adds the remote address and port.</li>
+ * </ul>
+ *
+ * <p>Thread-safety: implementations are safe for concurrent use, or confined to the calling thread.
+ */
+public interface SelectionContext {
+    /** Returned by {@link #completeSearch} when no suitable port exists. */
+    int NONE = -1;
+
+    /** Hash purpose: Algorithm 3's {@code F()}, and Algorithm 4's {@code F()} ({@code secret_key1}). */
+    long PURPOSE_OFFSET = 1;
+    /** Hash purpose: Algorithm 4's {@code G()} ({@code secret_key2}). */
+    long PURPOSE_INDEX = 2;
+
+    /** @return {@code num_ephemeral}: the number of ports in the index space (at least 1) */
+    int size();
+
+    /**
+     * @param index {@code 0 .. size()-1}
+     * @return the port at {@code index}: RFC 6056's {@code min_ephemeral + index}, generalised to a port set
+     *     as its {@code index}-th port in ascending order
+     */
+    int port(int index);
+
+    /**
+     * RFC 6056's {@code check_suitable_port(port)}, claiming the port when it is suitable.
+     *
+     * @param port a port of the index space
+     * @return true if the port was suitable and is now claimed for the caller
+     */
+    boolean tryClaim(int port);
+
+    /**
+     * The complete search that backs up an RFC sequence that gave up: claims a suitable port chosen uniformly
+     * at random, or reports that at some moment during the call none existed.
+     *
+     * @param random the calling thread's generator
+     * @return the claimed port, or {@link #NONE}
+     */
+    int completeSearch(IndexSource random);
+
+    /**
+     * A keyed hash (SipHash-2-4 under the allocator's current secret) of the context's identifiers and
+     * {@code purpose}. Different purposes act as the RFC's independent keys ({@code secret_key1},
+     * {@code secret_key2}), because SipHash is a PRF.
+     *
+     * @param purpose {@link #PURPOSE_OFFSET} or {@link #PURPOSE_INDEX}
+     * @return 64 hash bits
+     */
+    long hash(long purpose);
+}
