@@ -59,7 +59,7 @@ class SubsetTest {
             counts[within.rank(p)]++;
             a.release(p);
         }
-        assertThat(UniformityTest.chiSquare(counts, perPort))
-            .isLessThan(UniformityTest.criticalValue(counts.length - 1));
+        assertThat(ChiSquare.statistic(counts, perPort))
+            .isLessThan(ChiSquare.criticalValue(counts.length - 1));
     }
 }

@@ -20,7 +20,7 @@ class UniformityTest {
         PortSet allowed = ports.minus(reserved);
         int perPort = 200;
         long[] counts = sample(a, allowed, perPort * allowed.size());
-        assertThat(chiSquare(counts, perPort)).isLessThan(criticalValue(allowed.size() - 1));
+        assertThat(ChiSquare.statistic(counts, perPort)).isLessThan(ChiSquare.criticalValue(allowed.size() - 1));
         // the 10 ports right after the block get their fair share: mean 2000, sd ~45
         long afterGap = 0;
         for (int p = 10_700; p < 10_710; p++) {
@@ -45,7 +45,7 @@ class UniformityTest {
         }
         int perPort = 300;
         long[] counts = sample(a, free, perPort * free.size());
-        assertThat(chiSquare(counts, perPort)).isLessThan(criticalValue(free.size() - 1));
+        assertThat(ChiSquare.statistic(counts, perPort)).isLessThan(ChiSquare.criticalValue(free.size() - 1));
     }
 
     /** Acquire, record, release, many times; counts indexed by rank within {@code expected}. */
@@ -60,18 +60,5 @@ class UniformityTest {
         return counts;
     }
 
-    static double chiSquare(long[] counts, double expected) {
-        double x2 = 0;
-        for (long c : counts) {
-            x2 += (c - expected) * (c - expected) / expected;
-        }
-        return x2;
-    }
 
-    /** Upper 0.1 % point of chi-square with k degrees of freedom (Wilson-Hilferty). */
-    static double criticalValue(int k) {
-        double z = 3.090232; // standard normal 99.9 % quantile
-        double h = 2.0 / (9.0 * k);
-        return k * Math.pow(1 - h + z * Math.sqrt(h), 3);
-    }
 }

@@ -1,8 +1,8 @@
 package dev.portalloc.nat;
 
+import dev.portalloc.ChiSquare;
+
 import static dev.portalloc.nat.DeterministicNatTest.ip;
-import static dev.portalloc.nat.ParityPreservingTest.chiSquare;
-import static dev.portalloc.nat.ParityPreservingTest.criticalValue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.quicktheories.QuickTheory.qt;
@@ -56,7 +56,7 @@ class AddressPoolTest {
             for (int s = 0; s < 64 * perAddress; s++) {
                 counts[pool.primaryIndex(SUBSCRIBERS + s)]++;
             }
-            assertThat(chiSquare(counts, perAddress)).isLessThan(criticalValue(63));
+            assertThat(ChiSquare.statistic(counts, perAddress)).isLessThan(ChiSquare.criticalValue(63));
             assertThat(pool.allocatorsBuilt()).isZero(); // the mapping builds nothing
         }
     }

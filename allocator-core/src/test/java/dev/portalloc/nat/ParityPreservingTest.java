@@ -1,5 +1,7 @@
 package dev.portalloc.nat;
 
+import dev.portalloc.ChiSquare;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.quicktheories.QuickTheory.qt;
@@ -81,7 +83,7 @@ class ParityPreservingTest {
             counts[free.rank(p)]++;
             a.release(p);
         }
-        assertThat(chiSquare(counts, perPort)).isLessThan(criticalValue(free.size() - 1));
+        assertThat(ChiSquare.statistic(counts, perPort)).isLessThan(ChiSquare.criticalValue(free.size() - 1));
     }
 
     @Test
@@ -130,18 +132,5 @@ class ParityPreservingTest {
         return PortSet.of(ports);
     }
 
-    static double chiSquare(long[] counts, double expected) {
-        double x2 = 0;
-        for (long c : counts) {
-            x2 += (c - expected) * (c - expected) / expected;
-        }
-        return x2;
-    }
 
-    /** Upper 0.1 % point of chi-square with k degrees of freedom (Wilson-Hilferty). */
-    static double criticalValue(int k) {
-        double z = 3.090232;
-        double h = 2.0 / (9.0 * k);
-        return k * Math.pow(1 - h + z * Math.sqrt(h), 3);
-    }
 }

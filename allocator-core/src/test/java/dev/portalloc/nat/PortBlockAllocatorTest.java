@@ -1,7 +1,7 @@
 package dev.portalloc.nat;
 
-import static dev.portalloc.nat.ParityPreservingTest.chiSquare;
-import static dev.portalloc.nat.ParityPreservingTest.criticalValue;
+import dev.portalloc.ChiSquare;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -224,7 +224,7 @@ class PortBlockAllocatorTest {
                 others[j++] = counts[i];
             }
         }
-        assertThat(chiSquare(others, perPort)).isLessThan(criticalValue(62));
+        assertThat(ChiSquare.statistic(others, perPort)).isLessThan(ChiSquare.criticalValue(62));
     }
 
     /**
@@ -269,7 +269,7 @@ class PortBlockAllocatorTest {
             counts[index[p]]++;
             cgn.release(S, m);
         }
-        assertThat(chiSquare(counts, perPort)).isLessThan(criticalValue(79));
+        assertThat(ChiSquare.statistic(counts, perPort)).isLessThan(ChiSquare.criticalValue(79));
         assertThat(cgn.heldBlocks(S)).isEqualTo(2);
     }
 
@@ -298,7 +298,7 @@ class PortBlockAllocatorTest {
             counts[index[k]]++;
             cgn.release(S, m); // its last port: the block goes back
         }
-        assertThat(chiSquare(counts, perBlock)).isLessThan(criticalValue(7));
+        assertThat(ChiSquare.statistic(counts, perBlock)).isLessThan(ChiSquare.criticalValue(7));
         assertThat(log.events).hasSize(24 + 2 * 8 * perBlock);
     }
 
