@@ -297,14 +297,15 @@ class AlgorithmTest {
     void noDoubleGrantUnderConcurrency(Algorithm alg) throws Exception {
         final int threads = 4;
         final int opsPerThread = 25_000;
-        // 2 × 40 = 80 > 64 ports: even two threads alone (2 cores: the others may not have started yet, or may
-        // have finished) run the range full again and again, acquisitions being favoured 6:4
+        // 4 × 40 = 160 > 64 ports, acquisitions favoured 6:4: the range runs full again and again. Threads keep
+        // their ports until all have finished, so this holds even if the threads never overlap.
         final int quota = 40;
         PortAllocator a = PortAllocator.builder().ports(PortSet.range(5000, 5063)).algorithm(alg).build();
         AtomicIntegerArray owner = new AtomicIntegerArray(65536);
         AtomicLong doubleGrants = new AtomicLong();
         AtomicLong exhausted = new AtomicLong();
         CyclicBarrier start = new CyclicBarrier(threads);
+        CyclicBarrier done = new CyclicBarrier(threads);
         List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         List<Thread> workers = new ArrayList<>();
         for (int t = 1; t <= threads; t++) {
@@ -335,6 +336,7 @@ class AlgorithmTest {
                             a.release(p);
                         }
                     }
+                    done.await();
                     for (int k = 0; k < count; k++) {
                         owner.set(mine[k], 0);
                         a.release(mine[k]);
