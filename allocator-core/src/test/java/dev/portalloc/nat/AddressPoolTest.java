@@ -238,15 +238,16 @@ class AddressPoolTest {
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("appears twice");
     }
 
-    /** 4,096 addresses over the whole port space: building is cheap because nothing is allocated per address. */
+    /**
+     * 4,096 addresses over the whole port space: building is cheap because nothing is allocated per address
+     * (checked structurally here; build time and heap are measured by allocator-jmh's PoolFootprint, not by a
+     * timed unit test).
+     */
     @Test
-    void aPoolOf4096AddressesBuildsQuickly() {
-        long start = System.nanoTime();
+    void aPoolOf4096AddressesBuildsNoAllocatorUpFront() {
         AddressPool pool = AddressPool.builder().external("198.18.0.0/20").ports(PortSet.range(1, 65535)).build();
-        long elapsed = System.nanoTime() - start;
         assertThat(pool.size()).isEqualTo(4096);
         assertThat(pool.allocatorsBuilt()).isZero();
-        assertThat(elapsed).as("build time, ns").isLessThan(500_000_000L);
     }
 
     private static int otherSubscriber(AddressPool pool, int subscriber) {
