@@ -141,54 +141,31 @@ public class AddressPoolBenchmark {
 
     @Benchmark
     public boolean controlColdWordCas(ColdWords s) {
-        final AtomicLongArray words = s.words;
-        final int i = ThreadLocalRandom.current().nextInt(words.length());
-        final long v = words.get(i);
-        return words.compareAndSet(i, v, v + 1);
+        return Operations.casRandomWord(s.words);
     }
 
     @Benchmark
     public long pool(Pool s) {
-        final AddressPool pool = s.pool;
-        final long m = pool.tryAcquire(ThreadLocalRandom.current().nextInt());
-        if (m != AddressPool.NONE) {
-            pool.release(m);
-        }
-        return m;
+        return Operations.acquireRelease(s.pool, ThreadLocalRandom.current().nextInt());
     }
 
     @Benchmark
     @Threads(2)
     public long poolTwoThreads(Pool s) {
-        final AddressPool pool = s.pool;
-        final long m = pool.tryAcquire(ThreadLocalRandom.current().nextInt());
-        if (m != AddressPool.NONE) {
-            pool.release(m);
-        }
-        return m;
+        return Operations.acquireRelease(s.pool, ThreadLocalRandom.current().nextInt());
     }
 
     @Benchmark
     public long allocator(Single s) {
-        final PortAllocator a = s.ports;
         final int subscriber = ThreadLocalRandom.current().nextInt(); // drawn as in pool(), then unused
-        final int p = a.tryAcquire();
-        if (p != PortAllocator.NONE) {
-            a.release(p);
-        }
-        return (long) p ^ subscriber;
+        return (long) Operations.acquireRelease(s.ports) ^ subscriber;
     }
 
     @Benchmark
     @Threads(2)
     public long allocatorTwoThreads(Single s) {
-        final PortAllocator a = s.ports;
         final int subscriber = ThreadLocalRandom.current().nextInt();
-        final int p = a.tryAcquire();
-        if (p != PortAllocator.NONE) {
-            a.release(p);
-        }
-        return (long) p ^ subscriber;
+        return (long) Operations.acquireRelease(s.ports) ^ subscriber;
     }
 
     @Benchmark

@@ -200,23 +200,15 @@ public class ExclusiveAllocationBenchmark {
 
     @Benchmark
     public int allocator(Allocator s) {
-        return acquireRelease(s.ports);
+        return Operations.acquireRelease(s.ports);
     }
 
     @Benchmark
     @Threads(2)
     public int allocatorTwoThreads(SharedAllocator s) {
-        return acquireRelease(s.ports);
+        return Operations.acquireRelease(s.ports);
     }
 
-    /** The measured operation: acquire, then release what was acquired, so occupancy stays put. */
-    private static int acquireRelease(PortAllocator a) {
-        final int p = a.tryAcquire();
-        if (p != PortAllocator.NONE) {
-            a.release(p);
-        }
-        return p;
-    }
 
     // ---------------------------------------------------------------------------------------------------------
     // Controls.
@@ -239,19 +231,13 @@ public class ExclusiveAllocationBenchmark {
 
     @Benchmark
     public boolean controlRandomWordCas(SharedWords s) {
-        final AtomicLongArray words = s.words;
-        final int i = ThreadLocalRandom.current().nextInt(words.length());
-        final long v = words.get(i);
-        return words.compareAndSet(i, v, v + 1);
+        return Operations.casRandomWord(s.words);
     }
 
     @Benchmark
     @Threads(2)
     public boolean controlRandomWordCasTwoThreads(SharedWords s) {
-        final AtomicLongArray words = s.words;
-        final int i = ThreadLocalRandom.current().nextInt(words.length());
-        final long v = words.get(i);
-        return words.compareAndSet(i, v, v + 1);
+        return Operations.casRandomWord(s.words);
     }
 
     // ---------------------------------------------------------------------------------------------------------

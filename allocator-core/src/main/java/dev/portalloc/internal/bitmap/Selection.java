@@ -177,9 +177,4 @@ public final class Selection {
     public boolean isSelectable(int port) {
         return port >= lo && port <= hi && (mask == null || selectable.contains(port));
     }
-
-    /** @return bytes held by the mask array (0 for a single range) */
-    public long maskBytes() {
-        return mask == null ? 0 : 16L + 8L * mask.length;
-    }
 }
