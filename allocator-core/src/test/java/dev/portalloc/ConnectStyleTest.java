@@ -154,4 +154,35 @@ class ConnectStyleTest {
         assertThatThrownBy(() -> PortAllocator.builder().quarantine(Duration.ofSeconds(-1)))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-1S");
     }
+
+    @Test
+    void aHotDestinationFillsEveryPortUniformlyAndGivesThemBack() {
+        // One destination takes all 2,000 ports (it becomes hot on the way), then churns at 99 %: every port it
+        // does not use is equally likely, and other destinations are unaffected.
+        final PortAllocator a = PortAllocator.builder().ports(PortSet.parse("30000-31999")).seed(4).build();
+        final int n = 2000;
+        final Set<Integer> got = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            assertThat(got.add(a.acquire(A))).isTrue();
+        }
+        assertThat(a.tryAcquire(A)).isEqualTo(PortAllocator.NONE);
+        assertThat(a.acquire(B)).isBetween(30000, 31999);
+        for (int p = 30000; p < 30020; p++) {
+            a.release(p, A);
+        }
+        final long[] counts = new long[20];
+        final int draws = 20_000;
+        for (int i = 0; i < draws; i++) {
+            final int p = a.acquire(A);
+            assertThat(p).isBetween(30000, 30019);
+            counts[p - 30000]++;
+            a.release(p, A);
+        }
+        assertThat(ChiSquare.statistic(counts, draws / 20.0)).isLessThan(ChiSquare.criticalValue(19));
+        for (int p = 30020; p < 32000; p++) {
+            a.release(p, A);
+        }
+        assertThat(a.stats().liveTuples()).isEqualTo(1);
+        assertThat(a.stats().heldPorts()).isEqualTo(1);
+    }
 }

@@ -80,7 +80,7 @@ public final class PortBitmap {
     /** Words covering ports 0..65535. */
     public static final int WORDS = (MAX_PORT + 1) / PORTS_PER_WORD;
     /** log2 of the words per summary block. */
-    static final int BLOCK_SHIFT = 5;
+    public static final int BLOCK_SHIFT = 5;
     /** Ports per summary block. */
     public static final int PORTS_PER_BLOCK = PORTS_PER_WORD << BLOCK_SHIFT;
     /** Summary blocks covering ports 0..65535. */
@@ -442,6 +442,14 @@ public final class PortBitmap {
      */
     public long word(int w) {
         return (long) WORD.getAcquire(words, w);
+    }
+
+    /**
+     * @param block 0 .. {@value #BLOCKS} - 1
+     * @return the block's free-port count (volatile read; never understates, see the class Javadoc)
+     */
+    public int freeCount(int block) {
+        return (int) COUNT.getVolatile(counts, countIndex(block));
     }
 
     /** @return the exclusively held ports of word value {@code w}, as held-bit positions */

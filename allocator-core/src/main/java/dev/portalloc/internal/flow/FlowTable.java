@@ -47,6 +47,12 @@ import java.util.concurrent.atomic.LongAdder;
 public final class FlowTable {
     /** Uniform probes before the exhaustive candidate list. */
     static final int PROBES = 16;
+    /** {@link #tryJoin} result: the tuple is already live or quarantined. */
+    public static final int USED = 3;
+    /** Probes (of {@link #PROBES}, all failed) that hit the destination's own tuples before it is made hot. */
+    static final int PROMOTE_AFTER = 12;
+    /** Rank/select attempts on a hot destination's hint before the exhaustive pass. */
+    static final int HOT_ATTEMPTS = 4;
     /** Quarantined entries expired per allocation at most (the verdict expires all due ones). */
     static final int EXPIRE_PER_CALL = 4;
     /** Queue reference of an exclusive port's quarantine entry (the key is the port). */
@@ -55,6 +61,7 @@ public final class FlowTable {
     private final PortBitmap bitmap;
     private final PortShares shares;
     private final TupleTable tuples = new TupleTable();
+    private final HotDestinations hot = new HotDestinations();
     private final QuarantineQueue quarantine;
     private final long quarantineNanos;
     private final NanoClock clock;
@@ -63,6 +70,9 @@ public final class FlowTable {
     private final LongAdder quarantinedTuples = new LongAdder();
     private final QuarantineQueue.Expiry expiry = this::expire;
     private static final ThreadLocal<int[]> CANDIDATES = ThreadLocal.withInitial(() -> new int[PortBitmap.MAX_PORT + 1]);
+    private static final ThreadLocal<int[]> BLOCK_ESTIMATES = ThreadLocal.withInitial(() -> new int[PortBitmap.BLOCKS]);
+    private static final ThreadLocal<long[]> BLOCK_CANDIDATES =
+        ThreadLocal.withInitial(() -> new long[1 << PortBitmap.BLOCK_SHIFT]);
 
     /**
      * @param bitmap the allocator's bitmap
@@ -86,22 +96,49 @@ public final class FlowTable {
      * RFC 6056's {@code check_suitable_port} for a destination: joins the port if it is not held exclusively
      * and the tuple is unused.
      *
-     * @return {@link PortShares#JOINED} (the tuple is now live), {@link PortShares#UNSUITABLE}, or
-     *     {@link PortShares#BUSY} (the port is mid-transition)
+     * @return {@link PortShares#JOINED} (the tuple is now live), {@link PortShares#UNSUITABLE} (held
+     *     exclusively), {@link #USED} (the tuple is live or quarantined) or {@link PortShares#BUSY} (the port
+     *     is mid-transition)
      */
     public int tryJoin(int port, Destination d) {
+        return tryJoin(port, d, hot.get(d));
+    }
+
+    private int tryJoin(int port, Destination d, DestinationPorts hint) {
         if (tuples.isUsed(port, d)) {
-            return PortShares.UNSUITABLE;
+            if (hint != null) {
+                repair(port, d, hint);
+            }
+            return USED;
         }
         final int joined = shares.join(port);
         if (joined != PortShares.JOINED) {
             return joined;
         }
         if (tuples.insertLive(port, d)) {
+            if (hint != null) {
+                hint.set(port); // after the insert: a set bit means a used port (up to a racing release)
+            }
             return PortShares.JOINED;
         }
         shares.leave(port); // the same tuple was taken meanwhile; its owner's user keeps the port SHARED
-        return PortShares.UNSUITABLE;
+        return USED;
+    }
+
+    /** A used port found unmarked in a hot destination's hint: mark it, unless a release just removed it. */
+    private void repair(int port, Destination d, DestinationPorts hint) {
+        hint.set(port);
+        if (!tuples.isUsed(port, d)) {
+            hint.clear(port);
+        }
+    }
+
+    /** After a tuple of {@code d} was removed: unmark it in the hint; the last unmark demotes the destination. */
+    private void unmark(int port, Destination d) {
+        final DestinationPorts hint = hot.get(d);
+        if (hint != null && hint.clear(port) == 0) {
+            hot.demote(d, hint);
+        }
     }
 
     /**
@@ -129,6 +166,7 @@ public final class FlowTable {
             if (!tuples.removeLive(port, d)) {
                 return false;
             }
+            unmark(port, d);
             shares.leave(port);
             afterRelease();
             return true;
@@ -182,7 +220,13 @@ public final class FlowTable {
                 throw new AssertionError("quarantined tuple vanished: " + (ref == null ? Long.toHexString(key) : ref));
             }
             quarantinedTuples.decrement();
-            shares.leave(ref == null ? TupleTable.portOf(key) : ((TupleTable.Ipv6Tuple) ref).localPort());
+            final int port = ref == null ? TupleTable.portOf(key) : ((TupleTable.Ipv6Tuple) ref).localPort();
+            if (hot.size() != 0) {
+                final TupleTable.Ipv6Tuple t = (TupleTable.Ipv6Tuple) ref;
+                unmark(port, ref == null ? Destination.ipv4((int) (key >>> 32), (int) (key >>> 16) & 0xFFFF)
+                    : Destination.ipv6(t.high(), t.low(), t.remotePort())); // allocates only while a destination is hot
+            }
+            shares.leave(port);
         }
         afterRelease();
     }
@@ -235,21 +279,144 @@ public final class FlowTable {
      */
     public int search(Destination d, IndexSource random) {
         expireSome();
+        final DestinationPorts hint = hot.get(d);
+        if (hint != null) {
+            return searchHot(d, hint, random);
+        }
         final Selection s = bitmap.selection();
         final int n = s.size();
         if (n > 0) {
+            int used = 0;
             for (int probe = 0; probe < PROBES; probe++) {
                 final int port = s.nth(random.nextIndex(n));
-                if (tryJoin(port, d) == PortShares.JOINED) {
+                final int r = tryJoin(port, d, null);
+                if (r == PortShares.JOINED) {
                     return port;
                 }
+                used += r == USED ? 1 : 0;
+            }
+            if (used >= PROMOTE_AFTER) {
+                return searchHot(d, promote(d, s), random);
             }
         }
         return searchExhaustively(d, random);
     }
 
+    /** Makes {@code d} hot; the creating thread marks the ports it already uses. */
+    private DestinationPorts promote(Destination d, Selection s) {
+        final DestinationPorts existing = hot.get(d);
+        if (existing != null) {
+            return existing;
+        }
+        final DestinationPorts hint = hot.promote(d);
+        for (int w = s.firstWord(); w <= s.lastWord(); w++) {
+            long bits = s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
+            while (bits != 0) {
+                final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                if (tuples.isUsed(port, d)) {
+                    repair(port, d, hint);
+                }
+            }
+        }
+        return hint;
+    }
+
+    /**
+     * Selection for a hot destination: probes that skip its marked ports, then rank/select over per-block
+     * estimates of the ports it may use (free + SHARED - marked, exact when nothing is in flight) and the words
+     * of one block. Uniform over the suitable ports when the hint is exact; the exhaustive pass remains the
+     * backstop and the only source of the verdict.
+     */
+    private int searchHot(Destination d, DestinationPorts hint, IndexSource random) {
+        final Selection s = bitmap.selection();
+        final int n = s.size();
+        if (n == 0) {
+            return searchExhaustively(d, random);
+        }
+        // Probe only while the destination uses under 3/4 of the ports: beyond, most probes would miss.
+        final int probes = hint.total() < n - (n >>> 2) ? PROBES : 0;
+        for (int probe = 0; probe < probes; probe++) {
+            final int port = s.nth(random.nextIndex(n));
+            if (!hint.isSet(port) && tryJoin(port, d, hint) == PortShares.JOINED) {
+                return port;
+            }
+        }
+        final int[] estimates = BLOCK_ESTIMATES.get();
+        final long[] blockCandidates = BLOCK_CANDIDATES.get();
+        final long counted = s.countedBlocks();
+        final int first = s.firstWord();
+        final int last = s.lastWord();
+        final int firstBlock = first >>> PortBitmap.BLOCK_SHIFT;
+        final int lastBlock = last >>> PortBitmap.BLOCK_SHIFT;
+        for (int attempt = 0; attempt < HOT_ATTEMPTS; attempt++) {
+            int total = 0;
+            for (int b = firstBlock; b <= lastBlock; b++) {
+                final int estimate;
+                if ((counted >>> b & 1L) != 0) {
+                    estimate = Math.max(0, bitmap.freeCount(b) + shares.sharedCount(b) - hint.count(b));
+                } else {
+                    int c = 0;
+                    for (int w = Math.max(first, b << PortBitmap.BLOCK_SHIFT),
+                         end = Math.min(last, ((b + 1) << PortBitmap.BLOCK_SHIFT) - 1); w <= end; w++) {
+                        c += Long.bitCount(candidates(s, hint, w));
+                    }
+                    estimate = c;
+                }
+                estimates[b - firstBlock] = estimate;
+                total += estimate;
+            }
+            if (total == 0) {
+                break;
+            }
+            int r = random.nextIndex(total);
+            int b = 0;
+            while (r >= estimates[b]) {
+                r -= estimates[b++];
+            }
+            final int block = firstBlock + b;
+            final int start = Math.max(first, block << PortBitmap.BLOCK_SHIFT);
+            final int end = Math.min(last, ((block + 1) << PortBitmap.BLOCK_SHIFT) - 1);
+            int actual = 0;
+            for (int w = start; w <= end; w++) {
+                final long c = candidates(s, hint, w);
+                blockCandidates[w - start] = c;
+                actual += Long.bitCount(c);
+            }
+            if (actual == 0) {
+                continue;
+            }
+            if (r >= actual) {
+                r = random.nextIndex(actual); // the estimate was off (a change in flight): any candidate of the block
+            }
+            for (int w = start; w <= end; w++) {
+                long c = blockCandidates[w - start];
+                final int k = Long.bitCount(c);
+                if (r >= k) {
+                    r -= k;
+                    continue;
+                }
+                for (; r > 0; r--) {
+                    c &= c - 1;
+                }
+                final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(c);
+                if (tryJoin(port, d, hint) == PortShares.JOINED) {
+                    return port;
+                }
+                break;
+            }
+        }
+        return searchExhaustively(d, random);
+    }
+
+    /** @return the ports of word {@code w} a hot destination may try: selectable, not exclusive, not marked */
+    private long candidates(Selection s, DestinationPorts hint, int w) {
+        return s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w)) & ~hint.marksOfWord(w);
+    }
+
     private int searchExhaustively(Destination d, IndexSource random) {
         final int[] candidates = CANDIDATES.get();
+        final DestinationPorts hint = hot.get(d);
         scanners.incrementAndGet();
         try {
             for (;;) {
@@ -271,7 +438,7 @@ public final class FlowTable {
                 while (count > 0) {
                     final int i = random.nextIndex(count);
                     final int port = candidates[i];
-                    final int r = tryJoin(port, d);
+                    final int r = tryJoin(port, d, hint);
                     if (r == PortShares.JOINED) {
                         return port;
                     }

@@ -47,8 +47,17 @@ public final class PortShares {
 
     private static final VarHandle SHARE = MethodHandles.arrayElementVarHandle(int[].class);
 
+    private static final int COUNT_STRIDE = 16;
+
     private final PortBitmap bitmap;
     private final int[] shares = new int[PortBitmap.MAX_PORT + 1];
+    /**
+     * SHARED ports per 1,024-port block at {@code (b + 1) * COUNT_STRIDE}, one per cache line: with the
+     * bitmap's free counts it tells how many ports of a block are not held exclusively. Changed only when a
+     * port turns SHARED or FREE (once per port episode, not per tuple).
+     */
+    private final int[] sharedCounts = new int[(PortBitmap.BLOCKS + 1) * COUNT_STRIDE];
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
 
     public PortShares(PortBitmap bitmap) {
         this.bitmap = bitmap;
@@ -74,6 +83,7 @@ public final class PortShares {
                 if (SHARE.compareAndSet(shares, port, 0, JOINING)) {
                     // We own JOINING: no one else changes this slot until we store again.
                     if (bitmap.tryClaimShared(port)) {
+                        COUNT.getAndAdd(sharedCounts, countIndex(port), 1);
                         SHARE.setVolatile(shares, port, 1);
                         return JOINED;
                     }
@@ -100,6 +110,7 @@ public final class PortShares {
             } else if (s == 1) {
                 if (SHARE.compareAndSet(shares, port, 1, LEAVING)) {
                     // We own LEAVING: the word is SHARED and only we may free it.
+                    COUNT.getAndAdd(sharedCounts, countIndex(port), -1);
                     if (!bitmap.releaseShared(port)) {
                         throw new AssertionError("port " + port + " had a user but was not SHARED");
                     }
@@ -146,6 +157,15 @@ public final class PortShares {
         }
     }
 
+    private static int countIndex(int port) {
+        return ((port >>> 10) + 1) * COUNT_STRIDE;
+    }
+
+    /** @return SHARED ports in the block (volatile read; may lag the bitmap by a transition in progress) */
+    public int sharedCount(int block) {
+        return (int) COUNT.getVolatile(sharedCounts, (block + 1) * COUNT_STRIDE);
+    }
+
     /** @return whether the port is in exclusive quarantine */
     public boolean isExclusivelyQuarantined(int port) {
         return (int) SHARE.getVolatile(shares, port) == EXCLUSIVE_QUARANTINED;
@@ -156,8 +176,8 @@ public final class PortShares {
         return (int) SHARE.getVolatile(shares, port);
     }
 
-    /** @return bytes of state: the share array */
+    /** @return bytes of state: the share array and the padded SHARED counts */
     public static long stateBytes() {
-        return 16L + 4L * (PortBitmap.MAX_PORT + 1);
+        return 16L + 4L * (PortBitmap.MAX_PORT + 1) + 16L + 4L * (PortBitmap.BLOCKS + 1) * COUNT_STRIDE;
     }
 }
