@@ -37,8 +37,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  *
  * <h2>Semantics</h2>
- * The allocator tracks the whole port space 1..65535. A port is either free or held by exactly one holder;
- * there is no owner identity, so whoever holds a port may release it from any thread.
+ * The allocator tracks the whole port space 1..65535. A port is free, held by exactly one exclusive holder
+ * ({@code bind()}-style), or shared by connect-style tuples (below); there is no owner identity, so whoever
+ * holds a port or tuple may release it from any thread.
  * <ul>
  * <li>Automatic selection ({@link #acquire()}, {@link #tryAcquire()}) returns only ports of the automatic
  *     set minus the reserved set, evaluated at the moment of selection. Every free such port is equally
@@ -50,6 +51,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *     never a false exhaustion, under any interleaving of threads.</li>
  * <li>Changing reservations never affects current holders.</li>
  * </ul>
+ *
+ * <h2>Connect-style allocation</h2>
+ * {@link #acquire(Destination)} picks a port for a connection to a destination the way {@code connect()}
+ * does: the port may already carry connections to other destinations, as long as every 5-tuple (protocol,
+ * local address, port, remote address, remote port) is unique. A port held exclusively is never used for
+ * tuples, and a port with a live or quarantined tuple is never granted exclusively (as in Linux's bind
+ * table). With {@link Builder#quarantine(java.time.Duration)}, released tuples and exclusive ports are
+ * withheld for a while, expired lazily by later calls against the {@link Builder#clock(NanoClock) clock}.
+ * The flow layer (256 KiB of per-port counts, plus the tuple maps; 448 KiB more with quarantine) is created
+ * on the first connect-style call, or at build time when a quarantine is configured.
  *
  * <h2>Thread-safety and memory ordering</h2>
  * Every method is thread-safe. {@link #acquire()}, {@link #tryAcquire()}, {@link #tryAcquire(int)},
@@ -63,7 +74,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * acquisition that returns {@code p}, so data published by the releasing thread before the release is
  * visible to the next holder. {@link #reserve}/{@link #unreserve} serialise among themselves on a lock
  * (they are configuration, not a hot path) but never block the lock-free operations.
- * {@link #stats()} is weakly consistent (see {@link AllocatorStats}).
+ * {@link #stats()} is weakly consistent (see {@link AllocatorStats}). The connect-style methods are lock-free
+ * and linearizable too, with the progress exceptions documented in docs/design/connect-style.md (a verdict
+ * whose last candidates are mid-transition waits for one store; the first connect-style call creates the
+ * flow layer under the allocator's monitor).
  *
  * <h2>Algorithms</h2>
  * Automatic selection follows the builder's {@link Algorithm}: {@link Algorithm#uniform()} by default (as
@@ -222,8 +236,11 @@ public final class PortAllocator {
      *
      * <p>The RFC 6056 §3.4 trade-off: changing the key makes the offsets of future selections unpredictable
      * even to someone who learned the old ones, but the new offset is unrelated to the old sequence, so a
-     * hash-based algorithm may pick recently released ports sooner than it would have without the change.
-     * A quarantine of released ports (a later feature) removes that risk. Algorithm 4's table is not reset.
+     * hash-based algorithm may pick recently released ports sooner than it would have without the change
+     * (for a destination, a port whose previous connection to it has just closed: a 5-tuple reused while the
+     * peer may still hold state). {@link Builder#quarantine(java.time.Duration)} removes that risk: a released
+     * tuple is not reused for the quarantine's duration, whatever the key. Algorithm 4's and Linux's tables
+     * are not reset.
      *
      * <p>Thread-safe and lock-free; it never blocks acquisitions.
      */
