@@ -384,6 +384,7 @@ public final class PortAllocator {
         Objects.requireNonNull(d, "d");
         final ThreadState thread = threads.current();
         final FlowTable f = flows();
+        f.expireSome();
         final ConnectContext ctx = connectContext(thread, f, d);
         final PortSelector sel = connectSelector;
         final int port = sel == null ? f.search(d, thread.random()) : sel.select(ctx, thread.random());
@@ -465,7 +466,8 @@ public final class PortAllocator {
     }
 
     /**
-     * @param port 1..65535
+     * @return whether the port is held at the moment of the call: exclusively, in exclusive quarantine, or by
+     *     at least one live or quarantined connect-style tuple
      * @return whether the port is held at the moment of the call
      * @throws IllegalArgumentException if the port is outside 1..65535
      */
@@ -577,6 +579,10 @@ public final class PortAllocator {
          */
         public int tryAcquire() {
             final ThreadState thread = threads.current();
+            final FlowTable f = flows;
+            if (f != null) {
+                f.expireSome();
+            }
             int port;
             for (;;) {
                 Selection v = view;
@@ -585,8 +591,8 @@ public final class PortAllocator {
                     view = v;
                 }
                 port = bitmap.select(thread.random(), v);
-                if (port != PortBitmap.STALE) {
-                    break;
+                if (port != PortBitmap.STALE && (port != NONE || f == null || !f.expireAllDue())) {
+                    break; // a port, or none even after expiring due quarantine entries
                 }
             }
             return counted(thread, port);

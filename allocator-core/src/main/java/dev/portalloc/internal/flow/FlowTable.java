@@ -278,7 +278,6 @@ public final class FlowTable {
      * @return the port, or {@link PortBitmap#NONE} if at some moment during the call no port was suitable
      */
     public int search(Destination d, IndexSource random) {
-        expireSome();
         final DestinationPorts hint = hot.get(d);
         if (hint != null) {
             return searchHot(d, hint, random);
