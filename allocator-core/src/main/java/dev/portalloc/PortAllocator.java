@@ -123,6 +123,9 @@ public final class PortAllocator {
     private final byte[] localAddress16;
     private final long quarantineNanos;
     private final NanoClock clock;
+    /** Thread locality: segment length in ports (0: off) and allocations per segment. */
+    private final int segmentPorts;
+    private final int allocationsPerSegment;
     /** The flow layer, created on first connect-style use (or at build when quarantine is configured). */
     private volatile FlowTable flows;
     /** Connect-style selector; written before {@link #flows} is published, read after reading it. */
@@ -132,6 +135,8 @@ public final class PortAllocator {
     private static final long ALGORITHM_STREAM = -1L;
     /** Stream of the seed used to initialise Linux's connect() perturbation table. */
     private static final long CONNECT_TABLE_STREAM = -2L;
+    /** Thread locality: probes inside the thread's segment before falling back to uniform selection. */
+    private static final int SEGMENT_PROBES = 4;
     /** Linux's default {@code 1 << CONFIG_INET_TABLE_PERTURB_ORDER}. */
     static final int LINUX_TABLE_LENGTH = 1 << 16;
 
@@ -148,6 +153,8 @@ public final class PortAllocator {
         this.localAddress16 = ipv6Bytes(b.localAddress);
         this.quarantineNanos = b.quarantineNanos;
         this.clock = b.clock;
+        this.segmentPorts = b.segmentPorts;
+        this.allocationsPerSegment = b.allocationsPerSegment;
         this.context = new ExclusiveContext(bitmap, () -> secret, protocol.number(), localAddress16);
         final RandomSource init = b.seeded ? RandomSource.fromSeed(b.seed, ALGORITHM_STREAM)
             : RandomSource.fromSecureRandom();
@@ -292,11 +299,52 @@ public final class PortAllocator {
         if (f != null) {
             f.expireSome();
         }
+        if (sel == null && segmentPorts != 0) {
+            final int local = probeSegment(thread, null, null);
+            if (local != NONE) {
+                return counted(thread, local);
+            }
+        }
         int port;
         do {
             port = sel == null ? bitmap.select(thread.random()) : sel.select(context, thread.random());
         } while (port == NONE && f != null && f.expireAllDue()); // due quarantine entries first
         return counted(thread, port);
+    }
+
+    /**
+     * Thread locality ({@link Builder#threadLocality}): a few uniform probes inside the calling thread's current
+     * segment of the index space, which it keeps for {@code allocationsPerSegment} calls and then replaces by a
+     * uniformly chosen one.
+     *
+     * @param f the flow layer for a connect-style probe (with {@code d}), or null for an exclusive one
+     * @return the claimed port, or {@link #NONE} if the probes missed (the caller falls back to uniform selection)
+     */
+    private int probeSegment(ThreadState thread, FlowTable f, Destination d) {
+        final Selection s = bitmap.selection();
+        final int n = s.size();
+        if (n == 0) {
+            return NONE;
+        }
+        final RandomSource random = thread.random();
+        if (thread.segmentLeft <= 0 || thread.segmentStart >= n) {
+            thread.segmentStart = random.nextIndex(n);
+            thread.segmentLeft = allocationsPerSegment;
+        }
+        thread.segmentLeft--;
+        final int length = Math.min(segmentPorts, n);
+        for (int probe = 0; probe < SEGMENT_PROBES; probe++) {
+            int index = thread.segmentStart + random.nextIndex(length);
+            if (index >= n) {
+                index -= n;
+            }
+            final int port = s.nth(index);
+            if (f == null ? bitmap.tryClaim(port)
+                : f.tryJoin(port, d) == dev.portalloc.internal.flow.PortShares.JOINED) {
+                return port;
+            }
+        }
+        return NONE;
     }
 
     /**
@@ -387,6 +435,12 @@ public final class PortAllocator {
         f.expireSome();
         final ConnectContext ctx = connectContext(thread, f, d);
         final PortSelector sel = connectSelector;
+        if (sel == null && segmentPorts != 0) {
+            final int local = probeSegment(thread, f, d);
+            if (local != NONE) {
+                return counted(thread, local);
+            }
+        }
         final int port = sel == null ? f.search(d, thread.random()) : sel.select(ctx, thread.random());
         return counted(thread, port);
     }
@@ -656,6 +710,8 @@ public final class PortAllocator {
         private InetAddress localAddress = WILDCARD;
         private long quarantineNanos;
         private NanoClock clock = new SystemNanoClock();
+        private int segmentPorts;
+        private int allocationsPerSegment;
 
         private Builder() {
         }
@@ -771,6 +827,36 @@ public final class PortAllocator {
          */
         public Builder clock(NanoClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Opt-in thread locality for {@link Algorithm#uniform()}: each thread keeps choosing inside a segment of
+         * {@code segmentPorts} consecutive ports of the index space (uniformly within it, a few probes) for
+         * {@code allocationsPerSegment} automatic acquisitions, then jumps to a new uniformly chosen segment;
+         * when its probes miss, it falls back to uniform selection over all ports.
+         *
+         * <p>The trade-off: threads then touch mostly their own cache lines of the bitmap, so two threads scale
+         * better; but within a segment's lifetime an observer who saw one port of a thread can guess its next
+         * ports among {@code segmentPorts} instead of all free ports (the evaluation harness measures both:
+         * {@code allocator-jmh/README.md}). Ignored by the other algorithms, which follow their published
+         * sequences, and by {@link Subset} views. Default: off.
+         *
+         * @param segmentPorts ports per segment, 32..65535
+         * @param allocationsPerSegment acquisitions before a jump, 1..2^20
+         * @return this builder
+         * @throws IllegalArgumentException if a value is out of range
+         */
+        public Builder threadLocality(int segmentPorts, int allocationsPerSegment) {
+            if (segmentPorts < 32 || segmentPorts > MAX_PORT) {
+                throw new IllegalArgumentException("segmentPorts " + segmentPorts + " is out of range 32.." + MAX_PORT);
+            }
+            if (allocationsPerSegment < 1 || allocationsPerSegment > 1 << 20) {
+                throw new IllegalArgumentException("allocationsPerSegment " + allocationsPerSegment
+                    + " is out of range 1.." + (1 << 20));
+            }
+            this.segmentPorts = segmentPorts;
+            this.allocationsPerSegment = allocationsPerSegment;
             return this;
         }
 

@@ -48,6 +48,11 @@ public final class ThreadState {
         return random;
     }
 
+    /** Thread locality: first index of the owner's current segment of the index space (owner thread only). */
+    public int segmentStart;
+    /** Thread locality: allocations left before the owner jumps to a new segment (owner thread only). */
+    public int segmentLeft;
+
     /** @return the owner's connect-style selection context, or null before {@link #connectContext(Object)} */
     public Object connectContext() {
         return connectContext;
