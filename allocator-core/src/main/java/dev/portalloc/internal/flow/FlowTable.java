@@ -105,10 +105,10 @@ public final class FlowTable {
     }
 
     private int tryJoin(int port, Destination d, DestinationPorts hint) {
-        if (tuples.isUsed(port, d)) {
-            if (hint != null) {
-                repair(port, d, hint);
-            }
+        // A hot destination's candidates are often used (the hint lags): read first. Otherwise a used tuple is
+        // rare and putIfAbsent detects it, so the read would only add a lookup to every join.
+        if (hint != null && tuples.isUsed(port, d)) {
+            repair(port, d, hint);
             return USED;
         }
         final int joined = shares.join(port);
