@@ -204,7 +204,9 @@ public final class PortAllocator {
                         ? RandomSource.fromSeed(seed, CONNECT_TABLE_STREAM) : RandomSource.fromSecureRandom());
                     default -> selector; // the same counters serve both modes (one next_ephemeral)
                 };
-                flows = new FlowTable(bitmap, quarantineNanos, clock); // volatile write publishes connectSelector
+                final long salt = seeded ? RandomSource.fromSeed(seed, CONNECT_TABLE_STREAM - 1).nextLong()
+                    : SecureRandomHolder.INSTANCE.nextLong();
+                flows = new FlowTable(bitmap, quarantineNanos, clock, salt); // volatile write publishes connectSelector
             }
             return flows;
         }

@@ -60,7 +60,7 @@ public final class FlowTable {
 
     private final PortBitmap bitmap;
     private final PortShares shares;
-    private final TupleTable tuples = new TupleTable();
+    private final TupleTable tuples;
     private final HotDestinations hot = new HotDestinations();
     private final QuarantineQueue quarantine;
     private final long quarantineNanos;
@@ -78,9 +78,11 @@ public final class FlowTable {
      * @param bitmap the allocator's bitmap
      * @param quarantineNanos quarantine duration; 0 for none
      * @param clock the time source of quarantine expiry
+     * @param salt random bits for the tuple table's key mixer
      */
-    public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock) {
+    public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt) {
         this.bitmap = bitmap;
+        this.tuples = new TupleTable(salt);
         this.shares = new PortShares(bitmap);
         this.quarantineNanos = quarantineNanos;
         this.quarantine = quarantineNanos > 0 ? new QuarantineQueue() : null;

@@ -9,8 +9,12 @@ import org.jctools.maps.NonBlockingHashMapLong;
  * address, remote port); protocol and local address are the allocator's own.
  *
  * <p>IPv4 tuples live in a JCTools {@link NonBlockingHashMapLong} under the key
- * {@code (destination.ipv4Key() << 16) | localPort} (remote address 32 bits, remote port 16, local port 16):
- * no object per tuple, and no allocation per operation beyond the map's amortised resizing. IPv6 tuples live
+ * {@code (destination.ipv4Key() << 16) | localPort} (remote address 32 bits, remote port 16, local port 16),
+ * passed through a salted bijective mixer before it reaches the map: no object per tuple, and no allocation
+ * per operation beyond the map's amortised resizing. The mixer matters: the map spreads keys by their low
+ * bits, where the raw key has the local port, so the tuples of many destinations on the same ports would
+ * share probe chains (measured: acquire+release at 50 % with 1,000 destinations took microseconds, almost all
+ * in {@code putIfMatch}). The random salt also keeps remote parties from choosing colliding keys. IPv6 tuples live
  * in a JCTools {@link NonBlockingHashMap} keyed by an exact {@link Ipv6Tuple} (one small object per
  * operation). Values are two shared sentinels, {@link #LIVE} and {@link #QUARANTINED}.
  *
@@ -34,6 +38,23 @@ public final class TupleTable {
 
     private final NonBlockingHashMapLong<Object> ipv4 = new NonBlockingHashMapLong<>();
     private final NonBlockingHashMap<Ipv6Tuple, Object> ipv6 = new NonBlockingHashMap<>();
+    private final long salt;
+
+    /** @param salt random bits added to every IPv4 key before mixing */
+    TupleTable(long salt) {
+        this.salt = salt;
+    }
+
+    /** MurmurHash3's 64-bit finalizer (a bijection) of the salted key: exact keys, well-spread bits. */
+    private long mixed(long key) {
+        long h = key + salt;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
 
     /** The exact key of an IPv6 tuple. */
     record Ipv6Tuple(long high, long low, int remotePort, int localPort) {
@@ -55,33 +76,33 @@ public final class TupleTable {
 
     /** @return whether the tuple is live or quarantined */
     public boolean isUsed(int port, Destination d) {
-        return d.isIpv4() ? ipv4.containsKey(ipv4Key(port, d)) : ipv6.containsKey(ipv6Key(port, d));
+        return d.isIpv4() ? ipv4.containsKey(mixed(ipv4Key(port, d))) : ipv6.containsKey(ipv6Key(port, d));
     }
 
     /** @return whether the tuple is live */
     public boolean isLive(int port, Destination d) {
-        return (d.isIpv4() ? ipv4.get(ipv4Key(port, d)) : ipv6.get(ipv6Key(port, d))) == LIVE;
+        return (d.isIpv4() ? ipv4.get(mixed(ipv4Key(port, d))) : ipv6.get(ipv6Key(port, d))) == LIVE;
     }
 
     /** @return true if the tuple was unused and is now live */
     boolean insertLive(int port, Destination d) {
-        return (d.isIpv4() ? ipv4.putIfAbsent(ipv4Key(port, d), LIVE) : ipv6.putIfAbsent(ipv6Key(port, d), LIVE)) == null;
+        return (d.isIpv4() ? ipv4.putIfAbsent(mixed(ipv4Key(port, d)), LIVE) : ipv6.putIfAbsent(ipv6Key(port, d), LIVE)) == null;
     }
 
     /** @return true if the tuple was live and is now gone */
     boolean removeLive(int port, Destination d) {
-        return d.isIpv4() ? ipv4.remove(ipv4Key(port, d), LIVE) : ipv6.remove(ipv6Key(port, d), LIVE);
+        return d.isIpv4() ? ipv4.remove(mixed(ipv4Key(port, d)), LIVE) : ipv6.remove(ipv6Key(port, d), LIVE);
     }
 
     /** @return true if the tuple was live and is now quarantined */
     boolean quarantine(int port, Destination d) {
-        return d.isIpv4() ? ipv4.replace(ipv4Key(port, d), LIVE, QUARANTINED)
+        return d.isIpv4() ? ipv4.replace(mixed(ipv4Key(port, d)), LIVE, QUARANTINED)
             : ipv6.replace(ipv6Key(port, d), LIVE, QUARANTINED);
     }
 
     /** @return true if the quarantined IPv4 tuple was removed */
     boolean expireIpv4(long key) {
-        return ipv4.remove(key, QUARANTINED);
+        return ipv4.remove(mixed(key), QUARANTINED);
     }
 
     /** @return true if the quarantined IPv6 tuple was removed */
