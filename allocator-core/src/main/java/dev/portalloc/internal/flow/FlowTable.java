@@ -1,0 +1,311 @@
+package dev.portalloc.internal.flow;
+
+import dev.portalloc.Destination;
+import dev.portalloc.internal.bitmap.PortBitmap;
+import dev.portalloc.internal.bitmap.Selection;
+import dev.portalloc.internal.random.IndexSource;
+import org.agrona.concurrent.NanoClock;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The flow layer of one allocator: connect-style tuples on SHARED ports, the quarantine of released tuples
+ * and exclusive ports, and the uniform, complete selection of a port for a destination.
+ *
+ * <h2>Joining a port for a destination ({@code check_suitable_port})</h2>
+ * {@link #tryJoin}: the tuple must be unused (a read of the table), then {@link PortShares#join} adds a user
+ * to the port (making a FREE port SHARED, or refusing an exclusive one), then the tuple is inserted with
+ * {@code putIfAbsent}, the linearization point of a successful join. If another thread inserted the same
+ * tuple first, the join is undone. A tuple in the table therefore always has its user counted, so a port
+ * with live or quarantined tuples stays SHARED, and an exclusive claim (which needs a FREE word) can never
+ * take it; a port held exclusively is never joined because {@code join} only turns FREE words SHARED.
+ *
+ * <h2>Releasing</h2>
+ * Without quarantine, {@link #release} removes the live tuple (linearization point) and then leaves the
+ * port. With quarantine it replaces LIVE by QUARANTINED (the tuple stays unusable for that destination and
+ * the port stays SHARED) and queues the expiry; the expiring thread later removes the tuple and leaves the
+ * port. Exclusive releases with quarantine keep the port held in the bitmap ({@link PortShares}).
+ *
+ * <h2>The exhaustion verdict for a destination</h2>
+ * {@link #search} probes uniformly first, then lists every candidate (selectable, not held exclusively,
+ * tuple unused) and tries them in random order. If none is left it must decide "nothing suitable"
+ * although ports and tuples are read one after another. Verdict passes announce themselves in
+ * {@code scanners} before reading and check a release {@code epoch} after; every operation that makes a port
+ * suitable again (a tuple removed, an exclusive port freed) reads {@code scanners} after its freeing step
+ * and, only if a verdict pass is running, increments the epoch. These are volatile accesses (sequentially
+ * consistent), so a release that lands behind the pass either sees the announcement and moves the epoch
+ * (the pass retries) or has not returned when the verdict returns (the verdict linearizes before it).
+ * Operations that observe a freed state ({@link #isLive}) pay the increment the same way. The cost outside
+ * verdicts is one read of a line that is only written during verdicts.
+ *
+ * <p>Thread-safety: thread-safe; joins, releases and expiry are lock-free, with the exceptions documented in
+ * {@link PortShares} (a verdict whose last candidates are mid-transition waits for one store) and
+ * {@link QuarantineQueue} (one drainer at a time, never waiting).
+ */
+public final class FlowTable {
+    /** Uniform probes before the exhaustive candidate list. */
+    static final int PROBES = 16;
+    /** Quarantined entries expired per allocation at most (the verdict expires all due ones). */
+    static final int EXPIRE_PER_CALL = 4;
+    /** Queue reference of an exclusive port's quarantine entry (the key is the port). */
+    private static final Object EXCLUSIVE = new Object();
+
+    private final PortBitmap bitmap;
+    private final PortShares shares;
+    private final TupleTable tuples = new TupleTable();
+    private final QuarantineQueue quarantine;
+    private final long quarantineNanos;
+    private final NanoClock clock;
+    private final AtomicInteger scanners = new AtomicInteger();
+    private final AtomicLong epoch = new AtomicLong();
+    private final LongAdder quarantinedTuples = new LongAdder();
+    private final QuarantineQueue.Expiry expiry = this::expire;
+    private static final ThreadLocal<int[]> CANDIDATES = ThreadLocal.withInitial(() -> new int[PortBitmap.MAX_PORT + 1]);
+
+    /**
+     * @param bitmap the allocator's bitmap
+     * @param quarantineNanos quarantine duration; 0 for none
+     * @param clock the time source of quarantine expiry
+     */
+    public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock) {
+        this.bitmap = bitmap;
+        this.shares = new PortShares(bitmap);
+        this.quarantineNanos = quarantineNanos;
+        this.quarantine = quarantineNanos > 0 ? new QuarantineQueue() : null;
+        this.clock = clock;
+    }
+
+    /** @return the time source */
+    public NanoClock clock() {
+        return clock;
+    }
+
+    /**
+     * RFC 6056's {@code check_suitable_port} for a destination: joins the port if it is not held exclusively
+     * and the tuple is unused.
+     *
+     * @return {@link PortShares#JOINED} (the tuple is now live), {@link PortShares#UNSUITABLE}, or
+     *     {@link PortShares#BUSY} (the port is mid-transition)
+     */
+    public int tryJoin(int port, Destination d) {
+        if (tuples.isUsed(port, d)) {
+            return PortShares.UNSUITABLE;
+        }
+        final int joined = shares.join(port);
+        if (joined != PortShares.JOINED) {
+            return joined;
+        }
+        if (tuples.insertLive(port, d)) {
+            return PortShares.JOINED;
+        }
+        shares.leave(port); // the same tuple was taken meanwhile; its owner's user keeps the port SHARED
+        return PortShares.UNSUITABLE;
+    }
+
+    /**
+     * Joins one specific port for a destination, waiting out a transition in progress.
+     *
+     * @return true if the tuple is now live
+     */
+    public boolean join(int port, Destination d) {
+        for (;;) {
+            final int r = tryJoin(port, d);
+            if (r != PortShares.BUSY) {
+                return r == PortShares.JOINED;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Releases a live tuple: at once, or into quarantine.
+     *
+     * @return false (and no change) if the tuple was not live
+     */
+    public boolean release(int port, Destination d) {
+        if (quarantine == null) {
+            if (!tuples.removeLive(port, d)) {
+                return false;
+            }
+            shares.leave(port);
+            afterRelease();
+            return true;
+        }
+        if (!tuples.quarantine(port, d)) {
+            return false;
+        }
+        quarantinedTuples.increment();
+        final long due = clock.nanoTime() + quarantineNanos;
+        if (d.isIpv4()) {
+            quarantine.offer(due, TupleTable.ipv4Key(port, d), null);
+        } else {
+            quarantine.offer(due, port, TupleTable.ipv6Key(port, d));
+        }
+        return true;
+    }
+
+    /**
+     * Releases an exclusively held port: at once, or into quarantine.
+     *
+     * @return false (and no change) if the port was not held exclusively (or is already quarantined)
+     */
+    public boolean releaseExclusive(int port) {
+        if (quarantine == null) {
+            if (!bitmap.release(port)) {
+                return false;
+            }
+            afterRelease();
+            return true;
+        }
+        if (!shares.quarantineExclusive(port)) {
+            return false;
+        }
+        quarantine.offer(clock.nanoTime() + quarantineNanos, port, EXCLUSIVE);
+        return true;
+    }
+
+    /** After a port or tuple became usable again: pay an epoch increment if a verdict pass is running. */
+    public void afterRelease() {
+        if (scanners.get() != 0) {
+            epoch.incrementAndGet();
+        }
+    }
+
+    private void expire(long key, Object ref) {
+        if (ref == EXCLUSIVE) {
+            shares.expireExclusive((int) key);
+        } else {
+            final boolean removed = ref == null ? tuples.expireIpv4(key) : tuples.expireIpv6((TupleTable.Ipv6Tuple) ref);
+            if (!removed) {
+                throw new AssertionError("quarantined tuple vanished: " + (ref == null ? Long.toHexString(key) : ref));
+            }
+            quarantinedTuples.decrement();
+            shares.leave(ref == null ? TupleTable.portOf(key) : ((TupleTable.Ipv6Tuple) ref).localPort());
+        }
+        afterRelease();
+    }
+
+    /** Expires a few due quarantine entries (an allocating thread's share of the lazy work). */
+    public void expireSome() {
+        final QuarantineQueue q = quarantine;
+        if (q != null && !q.isEmpty()) {
+            q.drain(clock.nanoTime(), EXPIRE_PER_CALL, expiry);
+        }
+    }
+
+    /**
+     * Expires every due entry, waiting for a concurrent drainer to finish first.
+     *
+     * @return whether anything expired
+     */
+    public boolean expireAllDue() {
+        final QuarantineQueue q = quarantine;
+        if (q == null || q.isEmpty()) {
+            return false;
+        }
+        int n;
+        while ((n = q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry)) < 0) {
+            Thread.onSpinWait();
+        }
+        return n > 0;
+    }
+
+    /** @return whether the tuple is live; seeing it unused pays the epoch increment a release may owe */
+    public boolean isLive(int port, Destination d) {
+        final boolean live = tuples.isLive(port, d);
+        if (!live) {
+            afterRelease();
+        }
+        return live;
+    }
+
+    /** @return whether the port is in exclusive quarantine */
+    public boolean isExclusivelyQuarantined(int port) {
+        return shares.isExclusivelyQuarantined(port);
+    }
+
+    /**
+     * Uniform selection of a suitable port of the current selection for {@code d}, joined for it: each port
+     * that is selectable, not held exclusively and has no live or quarantined tuple to {@code d} is equally
+     * likely.
+     *
+     * @return the port, or {@link PortBitmap#NONE} if at some moment during the call no port was suitable
+     */
+    public int search(Destination d, IndexSource random) {
+        expireSome();
+        final Selection s = bitmap.selection();
+        final int n = s.size();
+        if (n > 0) {
+            for (int probe = 0; probe < PROBES; probe++) {
+                final int port = s.nth(random.nextIndex(n));
+                if (tryJoin(port, d) == PortShares.JOINED) {
+                    return port;
+                }
+            }
+        }
+        return searchExhaustively(d, random);
+    }
+
+    private int searchExhaustively(Destination d, IndexSource random) {
+        final int[] candidates = CANDIDATES.get();
+        scanners.incrementAndGet();
+        try {
+            for (;;) {
+                expireAllDue();
+                final long epoch0 = epoch.get();
+                final Selection s = bitmap.selection();
+                int count = 0;
+                for (int w = s.firstWord(); w <= s.lastWord(); w++) {
+                    long bits = s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
+                    while (bits != 0) {
+                        final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
+                        bits &= bits - 1;
+                        if (!tuples.isUsed(port, d)) {
+                            candidates[count++] = port;
+                        }
+                    }
+                }
+                boolean busy = false;
+                while (count > 0) {
+                    final int i = random.nextIndex(count);
+                    final int port = candidates[i];
+                    final int r = tryJoin(port, d);
+                    if (r == PortShares.JOINED) {
+                        return port;
+                    }
+                    busy |= r == PortShares.BUSY;
+                    candidates[i] = candidates[--count];
+                }
+                if (busy) {
+                    Thread.onSpinWait(); // a port mid-transition may be suitable: look again
+                } else if (epoch.get() == epoch0 && bitmap.selection() == s) {
+                    return PortBitmap.NONE;
+                }
+            }
+        } finally {
+            scanners.decrementAndGet();
+        }
+    }
+
+    /** @return live tuples (weakly consistent) */
+    public long liveTuples() {
+        return tuples.size() - quarantinedTuples.sum();
+    }
+
+    /** @return quarantined tuples and exclusive ports (weakly consistent) */
+    public long quarantined() {
+        return quarantine == null ? 0 : quarantine.size();
+    }
+
+    /** @return whether released ports and tuples go into quarantine */
+    public boolean hasQuarantine() {
+        return quarantine != null;
+    }
+
+    /** @return bytes of fixed state: share counts and, with quarantine, the ring */
+    public long fixedBytes() {
+        return PortShares.stateBytes() + (quarantine != null ? QuarantineQueue.ringBytes() : 0);
+    }
+}
