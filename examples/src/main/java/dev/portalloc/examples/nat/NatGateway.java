@@ -345,7 +345,7 @@ public final class NatGateway {
 
     /**
      * One mapping's life: live (in the maps, idle timer running), then quarantined (out of the maps, quarantine
-     * timer running), then gone (port released).
+     * timer running), then gone (port released). Not thread-safe: owned by its gateway's thread.
      */
     private static final class Mapping {
         final int internalAddress;

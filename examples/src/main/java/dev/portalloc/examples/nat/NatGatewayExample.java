@@ -39,7 +39,8 @@ public final class NatGatewayExample {
     }
 
     /**
-     * Everything that defines a run; the same scenario always produces the same output.
+     * Everything that defines a run; the same scenario always produces the same output. Immutable, so
+     * thread-safe.
      *
      * @param seed seeds the traffic and the port allocator
      * @param duration virtual time to simulate
@@ -85,7 +86,7 @@ public final class NatGatewayExample {
     }
 
     /**
-     * What a run measured; the printed summary shows the same figures.
+     * What a run measured; the printed summary shows the same figures. Immutable, so thread-safe.
      *
      * @param packets outbound packets
      * @param mappingsCreated mappings created

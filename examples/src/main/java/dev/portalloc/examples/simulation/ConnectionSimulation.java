@@ -67,7 +67,8 @@ public final class ConnectionSimulation {
     }
 
     /**
-     * Everything that defines a run: the same scenario gives the same trace, event for event.
+     * Everything that defines a run: the same scenario gives the same trace, event for event. Immutable, so
+     * thread-safe.
      *
      * @param seed the master seed (allocators and workload)
      * @param hosts client hosts, 10.1.0.1 onwards, one allocator each
@@ -99,7 +100,7 @@ public final class ConnectionSimulation {
     }
 
     /**
-     * What a run measured.
+     * What a run measured. Immutable, so thread-safe.
      *
      * @param traceHash a fingerprint of every event in order: time, kind, host, server and the port chosen
      * @param connects connections opened
@@ -137,7 +138,7 @@ public final class ConnectionSimulation {
         return new Simulation(scenario, out, timeline).run();
     }
 
-    /** What an event does. */
+    /** What an event does. Immutable constants, thread-safe. */
     private enum Kind {
         /** A host opens a connection to a server of its choice, and schedules its next open. */
         OPEN,
@@ -149,7 +150,7 @@ public final class ConnectionSimulation {
 
     /**
      * One scheduled event. {@code seq} breaks ties between events at the same time in the order they were
-     * scheduled, so the order never depends on anything but the simulation itself.
+     * scheduled, so the order never depends on anything but the simulation itself. Immutable, so thread-safe.
      */
     private record Event(long time, long seq, Kind kind, int host, int server, int port) {
     }

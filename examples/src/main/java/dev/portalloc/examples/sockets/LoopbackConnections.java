@@ -71,7 +71,7 @@ public final class LoopbackConnections {
     }
 
     /**
-     * What the kernel said.
+     * What the kernel said. Immutable, so thread-safe.
      *
      * @param ports ports in the client's range
      * @param servers destinations
@@ -255,7 +255,10 @@ public final class LoopbackConnections {
         }
     }
 
-    /** One client connection: its socket, the allocator's port and the destination. */
+    /**
+     * One client connection: its socket, the allocator's port, the destination and its server. Immutable
+     * references, but the socket is not meant to be shared between threads.
+     */
     private record Connection(SocketChannel channel, int port, Destination destination, Server server) {
     }
 
