@@ -218,7 +218,7 @@ public final class NatGateway {
     private boolean onTimerExpiry(TimeUnit unit, long nowMillis, long timerId) {
         // Remove first: the wheel reuses a fired timer's id for the next timer scheduled into its slot.
         final Mapping m = byTimer.remove(timerId);
-        if (m.quarantineEnds == 0) {
+        if (!m.quarantined) {
             final long idleDeadline = m.lastOutbound + mappingTimeoutMillis;
             if (idleDeadline > nowMillis) {
                 // Refreshed since the timer was set. Rescheduling here, once per timeout, is far cheaper than
@@ -240,10 +240,11 @@ public final class NatGateway {
         expiredAt.put(m.external, expiredAtMillis);
         mappingsExpired++;
         // Quarantine counts from the moment the mapping expired, not from when the wheel noticed.
-        m.quarantineEnds = expiredAtMillis + quarantineMillis;
-        if (m.quarantineEnds > now) {
+        final long quarantineEnds = expiredAtMillis + quarantineMillis;
+        if (quarantineEnds > now) {
+            m.quarantined = true;
             quarantined++;
-            schedule(m, m.quarantineEnds);
+            schedule(m, quarantineEnds);
         } else {
             blocks.release(m.internalAddress, m.external);
         }
@@ -353,8 +354,8 @@ public final class NatGateway {
         final long external;
         long lastRemote;
         long lastOutbound;
-        /** 0 while live; when the quarantine ends once expired. */
-        long quarantineEnds;
+        /** False while live (its timer is the idle timer), true once expired (its timer ends the quarantine). */
+        boolean quarantined;
 
         Mapping(int internalAddress, int internalPort, long external) {
             this.internalAddress = internalAddress;

@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 
 /**
  * Real TCP connections on loopback, every local port chosen by the allocator, and the Linux kernel as the
@@ -37,7 +39,8 @@ import java.util.SplittableRandom;
  * <li>A few servers listen on 127.0.0.1, 127.0.0.2, ... (Linux routes all of 127.0.0.0/8 to the loopback
  *     interface, so every one of these addresses works without configuration).</li>
  * <li>The client's allocator gets a small port range <em>outside</em> the host's own ephemeral range
- *     ({@link PortSet#hostEphemeralRange()}), so the kernel's automatic choices never collide with ours.</li>
+ *     ({@link PortSet#hostEphemeralRange()}), so the kernel's automatic choices never collide with ours, and
+ *     that no other socket has bound.</li>
  * <li>For each connection: {@code port = allocator.tryAcquire(destination)}, then a socket with
  *     {@code SO_REUSEADDR} binds to {@code 127.0.0.1:port} and connects. {@code SO_REUSEADDR} lets several
  *     sockets bind the same local port (as long as none listens); {@code connect()} then checks that the
@@ -116,7 +119,7 @@ public final class LoopbackConnections {
     public static Result run(int ports, int servers, int churnRounds, long seed, PrintStream out) throws IOException {
         // 1. A port range the kernel never picks by itself: outside ip_local_port_range.
         final PortSet ephemeral = PortSet.hostEphemeralRange();
-        final PortSet range = rangeOutside(ephemeral, ports);
+        final PortSet range = rangeOutside(ephemeral, ports, LoopbackConnections::isUnbound);
         out.println("host ephemeral range " + ephemeral + "; the client's range " + range);
 
         // 2. Respect the process's file descriptor limit (ulimit -n): each connection costs two.
@@ -330,22 +333,40 @@ public final class LoopbackConnections {
     }
 
     /**
+     * Chooses the client's port range: consecutive ports outside the host's ephemeral range (so the kernel never
+     * picks them for its own connections) that nobody has bound right now (so another program's sockets do not
+     * get in the way; checked once, a program binding one of them later still could).
+     *
      * @param ephemeral the host's ephemeral range
      * @param size ports wanted
-     * @return {@code size} consecutive ports outside {@code ephemeral}
+     * @param unbound tells whether a port is free on the client address
+     * @return {@code size} consecutive ports outside {@code ephemeral}, all of them {@code unbound}
+     * @throws IllegalStateException if no candidate range qualifies
      */
-    static PortSet rangeOutside(PortSet ephemeral, int size) {
+    static PortSet rangeOutside(PortSet ephemeral, int size, IntPredicate unbound) {
         // 63000 first: above Linux's default range, and away from its edge where other tools like to start.
-        final int[] starts = {63_000, ephemeral.last() + 1, ephemeral.first() - size, 20_000, 10_000};
+        final int[] starts = {63_000, 62_000, 64_000, ephemeral.last() + 1, ephemeral.first() - size, 20_000,
+            10_000};
         for (int first : starts) {
             if (first >= 1024 && first + size - 1 <= PortAllocator.MAX_PORT) {
                 final PortSet candidate = PortSet.range(first, first + size - 1);
-                if (candidate.intersect(ephemeral).isEmpty()) {
+                if (candidate.intersect(ephemeral).isEmpty()
+                    && IntStream.range(first, first + size).allMatch(unbound)) {
                     return candidate;
                 }
             }
         }
-        throw new IllegalStateException("no " + size + " consecutive ports outside " + ephemeral);
+        throw new IllegalStateException("no " + size + " consecutive unbound ports outside " + ephemeral);
+    }
+
+    /** @return whether {@code port} can be bound on the client address now (bound and closed at once) */
+    private static boolean isUnbound(int port) {
+        try (SocketChannel probe = SocketChannel.open()) {
+            probe.bind(new InetSocketAddress(CLIENT_ADDRESS, port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** @return the process's open-file limit (ulimit -n), or a conservative 1024 if the JVM cannot tell */

@@ -39,11 +39,18 @@ class LoopbackConnectionsTest {
 
     @Test
     void rangeStaysOutsideTheEphemeralRange() {
-        assertThat(LoopbackConnections.rangeOutside(PortSet.parse("32768-60999"), 64))
+        assertThat(LoopbackConnections.rangeOutside(PortSet.parse("32768-60999"), 64, p -> true))
             .isEqualTo(PortSet.parse("63000-63063"));
-        assertThat(LoopbackConnections.rangeOutside(PortSet.parse("49152-65535"), 64))
+        assertThat(LoopbackConnections.rangeOutside(PortSet.parse("49152-65535"), 64, p -> true))
             .isEqualTo(PortSet.parse("49088-49151"));
-        assertThatThrownBy(() -> LoopbackConnections.rangeOutside(PortSet.parse("1024-65535"), 64))
+        assertThatThrownBy(() -> LoopbackConnections.rangeOutside(PortSet.parse("1024-65535"), 64, p -> true))
             .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void rangeAvoidsPortsSomeoneHasBound() {
+        // 63010 taken: the 63000 window is skipped for the next candidate.
+        assertThat(LoopbackConnections.rangeOutside(PortSet.parse("32768-60999"), 64, p -> p != 63_010))
+            .isEqualTo(PortSet.parse("62000-62063"));
     }
 }
