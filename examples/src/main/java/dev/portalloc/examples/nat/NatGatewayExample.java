@@ -12,7 +12,7 @@ import java.time.Instant;
 /**
  * A user-space NAT gateway, end to end: a CGN's port blocks from {@code dev.portalloc.nat}, a translation
  * table ({@link NatGateway}) and a synthetic stream of subscriber traffic ({@link SubscriberTraffic}),
- * run for {@link Scenario#duration()} of virtual time in well under a second of real time.
+ * run for {@link Scenario#duration()} of virtual time in about a second of real time.
  *
  * <p>Run it from the repository root:
  * <pre>{@code
