@@ -15,10 +15,11 @@ import java.util.concurrent.atomic.LongAdder;
  * and exclusive ports, and the uniform, complete selection of a port for a destination.
  *
  * <h2>Joining a port for a destination ({@code check_suitable_port})</h2>
- * {@link #tryJoin}: the tuple must be unused (a read of the table), then {@link PortShares#join} adds a user
- * to the port (making a FREE port SHARED, or refusing an exclusive one), then the tuple is inserted with
- * {@code putIfAbsent}, the linearization point of a successful join. If another thread inserted the same
- * tuple first, the join is undone. A tuple in the table therefore always has its user counted, so a port
+ * {@link #tryJoin}: {@link PortShares#join} adds a user to the port (making a FREE port SHARED, or refusing
+ * an exclusive one), then the tuple is inserted into the {@link TupleTable} (for IPv4, the finalizing CAS of
+ * {@link Ipv4TupleTable#insert} is the linearization point of a successful join; for IPv6 a
+ * {@code putIfAbsent}). If the tuple is already used, or another insert of it is in flight, the join is
+ * undone. A tuple in the table therefore always has its user counted, so a port
  * with live or quarantined tuples stays SHARED, and an exclusive claim (which needs a FREE word) can never
  * take it; a port held exclusively is never joined because {@code join} only turns FREE words SHARED.
  *
@@ -108,7 +109,7 @@ public final class FlowTable {
 
     private int tryJoin(int port, Destination d, DestinationPorts hint) {
         // A hot destination's candidates are often used (the hint lags): read first. Otherwise a used tuple is
-        // rare and putIfAbsent detects it, so the read would only add a lookup to every join.
+        // rare and the insert detects it, so the read would only add a lookup to every join.
         if (hint != null && tuples.isUsed(port, d)) {
             repair(port, d, hint);
             return USED;
@@ -117,14 +118,15 @@ public final class FlowTable {
         if (joined != PortShares.JOINED) {
             return joined;
         }
-        if (tuples.insertLive(port, d)) {
+        final int inserted = tuples.insertLive(port, d);
+        if (inserted == TupleTable.INSERTED) {
             if (hint != null) {
                 hint.set(port); // after the insert: a set bit means a used port (up to a racing release)
             }
             return PortShares.JOINED;
         }
-        shares.leave(port); // the same tuple was taken meanwhile; its owner's user keeps the port SHARED
-        return USED;
+        shares.leave(port); // the tuple is used (its owner's user keeps the port SHARED) or being inserted
+        return inserted == TupleTable.PRESENT ? USED : PortShares.BUSY;
     }
 
     /** A used port found unmarked in a hot destination's hint: mark it, unless a release just removed it. */
@@ -472,8 +474,8 @@ public final class FlowTable {
         return quarantine != null;
     }
 
-    /** @return bytes of fixed state: share counts and, with quarantine, the ring */
-    public long fixedBytes() {
-        return PortShares.stateBytes() + (quarantine != null ? QuarantineQueue.ringBytes() : 0);
+    /** @return bytes of state: share counts, the IPv4 tuple table and, with quarantine, the ring */
+    public long stateBytes() {
+        return PortShares.stateBytes() + tuples.ipv4Bytes() + (quarantine != null ? QuarantineQueue.ringBytes() : 0);
     }
 }

@@ -2,58 +2,45 @@ package dev.portalloc.internal.flow;
 
 import dev.portalloc.Destination;
 import org.jctools.maps.NonBlockingHashMap;
-import org.jctools.maps.NonBlockingHashMapLong;
 
 /**
  * The live and quarantined connect-style tuples of one allocator, keyed exactly by (local port, remote
  * address, remote port); protocol and local address are the allocator's own.
  *
- * <p>IPv4 tuples live in a JCTools {@link NonBlockingHashMapLong} under the key
- * {@code (destination.ipv4Key() << 16) | localPort} (remote address 32 bits, remote port 16, local port 16),
- * passed through a salted bijective mixer before it reaches the map: no object per tuple, and no allocation
- * per operation beyond the map's amortised resizing. The mixer matters: the map spreads keys by their low
- * bits, where the raw key has the local port, so the tuples of many destinations on the same ports would
- * share probe chains (measured: acquire+release at 50 % with 1,000 destinations took microseconds, almost all
- * in {@code putIfMatch}). The random salt also keeps remote parties from choosing colliding keys. IPv6 tuples live
- * in a JCTools {@link NonBlockingHashMap} keyed by an exact {@link Ipv6Tuple} (one small object per
- * operation). Values are two shared sentinels, {@link #LIVE} and {@link #QUARANTINED}.
+ * <p>IPv4 tuples live in an {@link Ipv4TupleTable} under the key {@code (destination.ipv4Key() << 16) |
+ * localPort} (remote address 32 bits, remote port 16, local port 16): one word per tuple, slots of released
+ * tuples reused, no allocation per operation. IPv6 tuples live in a JCTools {@link NonBlockingHashMap} keyed
+ * by an exact {@link Ipv6Tuple} (one small object per operation), with two shared sentinels as values.
  *
- * <p>Thread-safety: lock-free (the JCTools maps are); every method is one atomic map operation.
+ * <p>Thread-safety: lock-free; every method is one atomic table operation.
  */
 public final class TupleTable {
-    /** Value of a live tuple. */
-    static final Object LIVE = new Object() {
+    /** {@link #insertLive} result: the tuple is now live. */
+    static final int INSERTED = Ipv4TupleTable.INSERTED;
+    /** {@link #insertLive} result: the tuple is already live or quarantined. */
+    static final int PRESENT = Ipv4TupleTable.PRESENT;
+    /** {@link #insertLive} result: another insert of the same tuple is in flight. */
+    static final int BUSY = Ipv4TupleTable.BUSY;
+
+    private static final Object LIVE = new Object() {
         @Override
         public String toString() {
             return "LIVE";
         }
     };
-    /** Value of a released tuple in quarantine. */
-    static final Object QUARANTINED = new Object() {
+    private static final Object QUARANTINED = new Object() {
         @Override
         public String toString() {
             return "QUARANTINED";
         }
     };
 
-    private final NonBlockingHashMapLong<Object> ipv4 = new NonBlockingHashMapLong<>();
+    private final Ipv4TupleTable ipv4;
     private final NonBlockingHashMap<Ipv6Tuple, Object> ipv6 = new NonBlockingHashMap<>();
-    private final long salt;
 
-    /** @param salt random bits added to every IPv4 key before mixing */
+    /** @param salt random bits for the IPv4 table's key mixer (keeps remote parties from choosing collisions) */
     TupleTable(long salt) {
-        this.salt = salt;
-    }
-
-    /** MurmurHash3's 64-bit finalizer (a bijection) of the salted key: exact keys, well-spread bits. */
-    private long mixed(long key) {
-        long h = key + salt;
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
+        this.ipv4 = new Ipv4TupleTable(salt);
     }
 
     /** The exact key of an IPv6 tuple. */
@@ -76,33 +63,37 @@ public final class TupleTable {
 
     /** @return whether the tuple is live or quarantined */
     public boolean isUsed(int port, Destination d) {
-        return d.isIpv4() ? ipv4.containsKey(mixed(ipv4Key(port, d))) : ipv6.containsKey(ipv6Key(port, d));
+        return d.isIpv4() ? ipv4.state(ipv4Key(port, d)) != 0 : ipv6.containsKey(ipv6Key(port, d));
     }
 
     /** @return whether the tuple is live */
     public boolean isLive(int port, Destination d) {
-        return (d.isIpv4() ? ipv4.get(mixed(ipv4Key(port, d))) : ipv6.get(ipv6Key(port, d))) == LIVE;
+        return d.isIpv4() ? ipv4.state(ipv4Key(port, d)) == Ipv4TupleTable.LIVE : ipv6.get(ipv6Key(port, d)) == LIVE;
     }
 
-    /** @return true if the tuple was unused and is now live */
-    boolean insertLive(int port, Destination d) {
-        return (d.isIpv4() ? ipv4.putIfAbsent(mixed(ipv4Key(port, d)), LIVE) : ipv6.putIfAbsent(ipv6Key(port, d), LIVE)) == null;
+    /** @return {@link #INSERTED}, {@link #PRESENT} or {@link #BUSY} */
+    int insertLive(int port, Destination d) {
+        if (d.isIpv4()) {
+            return ipv4.insert(ipv4Key(port, d));
+        }
+        return ipv6.putIfAbsent(ipv6Key(port, d), LIVE) == null ? INSERTED : PRESENT;
     }
 
     /** @return true if the tuple was live and is now gone */
     boolean removeLive(int port, Destination d) {
-        return d.isIpv4() ? ipv4.remove(mixed(ipv4Key(port, d)), LIVE) : ipv6.remove(ipv6Key(port, d), LIVE);
+        return d.isIpv4() ? ipv4.transition(ipv4Key(port, d), Ipv4TupleTable.LIVE, 0)
+            : ipv6.remove(ipv6Key(port, d), LIVE);
     }
 
     /** @return true if the tuple was live and is now quarantined */
     boolean quarantine(int port, Destination d) {
-        return d.isIpv4() ? ipv4.replace(mixed(ipv4Key(port, d)), LIVE, QUARANTINED)
+        return d.isIpv4() ? ipv4.transition(ipv4Key(port, d), Ipv4TupleTable.LIVE, Ipv4TupleTable.QUARANTINED)
             : ipv6.replace(ipv6Key(port, d), LIVE, QUARANTINED);
     }
 
     /** @return true if the quarantined IPv4 tuple was removed */
     boolean expireIpv4(long key) {
-        return ipv4.remove(mixed(key), QUARANTINED);
+        return ipv4.transition(key, Ipv4TupleTable.QUARANTINED, 0);
     }
 
     /** @return true if the quarantined IPv6 tuple was removed */
@@ -110,8 +101,13 @@ public final class TupleTable {
         return ipv6.remove(key, QUARANTINED);
     }
 
-    /** @return live and quarantined tuples (weakly consistent; counts the maps, O(capacity)) */
+    /** @return live and quarantined tuples (weakly consistent) */
     public long size() {
-        return (long) ipv4.size() + ipv6.size();
+        return ipv4.size() + ipv6.size();
+    }
+
+    /** @return bytes of the IPv4 table (main buckets and overflow chunks so far) */
+    long ipv4Bytes() {
+        return ipv4.bytes();
     }
 }
