@@ -141,6 +141,15 @@ public class QuarantineLincheckTest {
             List.of(List.of(actor("join", 3, 1)), List.of(actor("acquireFor", 0))));
     }
 
+    /**
+     * Tuple (96, d0) released; a join elsewhere expires it, leaving 96 (its last user: LEAVING, then FREE, then
+     * the count stored back to 0) while 96 is claimed exclusively and released again into quarantine.
+     */
+    private static ExecutionScenario exclusiveReleaseWhileTheLastTupleLeaves() throws NoSuchMethodException {
+        return scenario(List.of(actor("join", 2, 0), actor("leave", 2, 0)),
+            List.of(List.of(actor("join", 3, 1)), List.of(actor("claim", 2), actor("release", 2))));
+    }
+
     private static ExecutionScenario scenario(List<Actor> init, List<List<Actor>> parallel) {
         return new ExecutionScenario(init, parallel, List.of(), null);
     }
@@ -160,6 +169,7 @@ public class QuarantineLincheckTest {
             .addCustomScenario(automaticAcquisitionOfADuePort())
             .addCustomScenario(explicitJoinOfADueTuple())
             .addCustomScenario(automaticJoinOfADueTuple())
+            .addCustomScenario(exclusiveReleaseWhileTheLastTupleLeaves())
             .iterations(0)
             .invocationsPerIteration(INVOCATIONS)
             .verifier(SuitablePortVerifier.class)
