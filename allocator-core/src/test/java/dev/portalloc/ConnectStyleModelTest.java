@@ -48,7 +48,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
  */
 class ConnectStyleModelTest {
     /** Examples per (algorithm, quarantine) combination; tune for the time budget. */
-    static final int EXAMPLES = 150;
+    static final int EXAMPLES = 250;
     /** Longest command sequence. */
     static final int MAX_STEPS = 80;
     /** Window of automatic candidates: 62, 63 (bitmap word 1), 64, 65 (word 2). */
