@@ -310,9 +310,13 @@ public final class PortAllocator {
             }
         }
         int port;
-        do {
+        for (;;) {
+            final long mark = f == null ? 0L : f.expiryMark();
             port = sel == null ? bitmap.select(thread.random()) : sel.select(context, thread.random());
-        } while (port == NONE && f != null && f.expireAllDue()); // due quarantine entries first
+            if (port != NONE || f == null || !f.expireAllDue(mark)) {
+                break; // a port, or nothing even after due quarantine entries (and those being expired) expired
+            }
+        }
         return counted(thread, port);
     }
 
@@ -362,8 +366,9 @@ public final class PortAllocator {
     public boolean tryAcquire(int port) {
         checkPort(port);
         final FlowTable f = flows;
+        final long mark = f == null ? 0L : f.expiryMark();
         boolean claimed = bitmap.tryClaim(port);
-        if (!claimed && f != null && f.expireAllDue()) {
+        if (!claimed && f != null && f.expireAllDue(mark)) {
             claimed = bitmap.tryClaim(port);
         }
         if (claimed) {
@@ -465,8 +470,9 @@ public final class PortAllocator {
         Objects.requireNonNull(d, "d");
         final FlowTable f = flows();
         f.expireSome();
+        final long mark = f.expiryMark();
         boolean joined = f.join(port, d);
-        if (!joined && f.expireAllDue()) {
+        if (!joined && f.expireAllDue(mark)) {
             joined = f.join(port, d);
         }
         if (joined) {

@@ -69,6 +69,8 @@ public final class FlowTable {
     private final AtomicInteger scanners = new AtomicInteger();
     private final AtomicLong epoch = new AtomicLong();
     private final LongAdder quarantinedTuples = new LongAdder();
+    /** Entries expired so far: written only on expiry, read before attempts that may retry after expiry. */
+    private final AtomicLong expired = new AtomicLong();
     private final QuarantineQueue.Expiry expiry = this::expire;
     private static final ThreadLocal<int[]> CANDIDATES = ThreadLocal.withInitial(() -> new int[PortBitmap.MAX_PORT + 1]);
     private static final ThreadLocal<int[]> BLOCK_ESTIMATES = ThreadLocal.withInitial(() -> new int[PortBitmap.BLOCKS]);
@@ -232,6 +234,7 @@ public final class FlowTable {
             }
             shares.leave(port);
         }
+        expired.incrementAndGet(); // before the drainer's flag is cleared: see expireAllDue
         afterRelease();
     }
 
@@ -244,20 +247,34 @@ public final class FlowTable {
     }
 
     /**
-     * Expires every due entry, waiting for a concurrent drainer to finish first.
-     *
-     * @return whether anything expired
+     * @return a mark for {@link #expireAllDue(long)}: read it before an attempt that due quarantine entries
+     *     could make fail
      */
-    public boolean expireAllDue() {
+    public long expiryMark() {
+        return expired.get();
+    }
+
+    /**
+     * Expires every due entry, waiting for a concurrent drainer to finish first (also one that has already
+     * taken the last entries off the queue but not finished expiring them).
+     *
+     * @param mark {@link #expiryMark()} read before the caller's failed attempt
+     * @return whether any entry finished expiring since {@code mark}, by this thread or another: then the
+     *     attempt is worth repeating. After this method returns, every entry that was due when it was called
+     *     has expired.
+     */
+    public boolean expireAllDue(long mark) {
         final QuarantineQueue q = quarantine;
-        if (q == null || q.isEmpty()) {
+        if (q == null) {
             return false;
         }
-        int n;
-        while ((n = q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry)) < 0) {
-            Thread.onSpinWait();
+        // Empty and idle: nothing due. The order matters: a drainer takes the flag before it empties the queue.
+        if (!q.isEmpty() || q.isDraining()) {
+            while (q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry) < 0) {
+                Thread.onSpinWait();
+            }
         }
-        return n > 0;
+        return expired.get() != mark;
     }
 
     /** @return whether the tuple is live; seeing it unused pays the epoch increment a release may owe */
@@ -423,7 +440,7 @@ public final class FlowTable {
         scanners.incrementAndGet();
         try {
             for (;;) {
-                expireAllDue();
+                expireAllDue(0L); // waits for a drainer in progress: afterwards every entry due now has expired
                 final long epoch0 = epoch.get();
                 final Selection s = bitmap.selection();
                 int count = 0;

@@ -30,8 +30,10 @@ import java.lang.invoke.VarHandle;
  * <h2>Thread-safety and progress</h2>
  * Thread-safe. Joins and leaves are CAS loops that fail only when another thread's CAS succeeded, except
  * that the owner of JOINING or LEAVING has one more store to make: other threads never wait for it in
- * {@link #join} (they get {@link #BUSY} and try another port), and only an exhaustion verdict, whose
- * remaining candidates are all in such a state, spins until the store lands. All accesses are volatile.
+ * {@link #join} (they get {@link #BUSY} and try another port); only an exhaustion verdict, whose
+ * remaining candidates are all in such a state, and {@link #quarantineExclusive}, whose caller may have
+ * claimed the port exclusively just after a last leaver freed it (or while a joiner is about to lose it),
+ * spin until the store lands. All accesses are volatile.
  */
 public final class PortShares {
     /** {@link #join} result: the caller now counts as a user of the port. */
@@ -133,8 +135,10 @@ public final class PortShares {
         final int[] shares = this.shares;
         for (;;) {
             final int s = (int) SHARE.getVolatile(shares, port);
-            if (s == JOINING) {
-                Thread.onSpinWait(); // a joiner about to find the word held and store 0 again
+            if (s == JOINING || s == LEAVING) {
+                // A joiner about to find the word held and store 0 again, or the last leaver, which freed the
+                // word (so that the caller could claim it) and has only its store of 0 left: one store either way.
+                Thread.onSpinWait();
                 continue;
             }
             if (s != 0 || bitmap.state(port) != PortBitmap.EXCLUSIVE) {

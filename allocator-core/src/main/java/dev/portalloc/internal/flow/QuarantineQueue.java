@@ -86,6 +86,11 @@ public final class QuarantineQueue {
         return tail.get() == head && overflowSize.get() == 0;
     }
 
+    /** @return whether a thread is draining (it may have taken entries off the queue and not expired them yet) */
+    public boolean isDraining() {
+        return draining.get() != 0;
+    }
+
     /**
      * Expires up to {@code max} entries whose expiry is at or before {@code now}, oldest first, unless another
      * thread is draining.

@@ -1,0 +1,333 @@
+package dev.portalloc.internal.flow;
+
+import org.jetbrains.kotlinx.lincheck.Actor;
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionResult;
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
+import org.jetbrains.kotlinx.lincheck.execution.ResultWithClock;
+import org.jetbrains.kotlinx.lincheck.util.LincheckResult;
+import org.jetbrains.kotlinx.lincheck.util.ValueResult;
+import org.jetbrains.lincheck.datastructures.verifier.Verifier;
+
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A linearizability verifier for the mixed exclusive and connect-style Lincheck test, whose specification
+ * of automatic selection is <em>nondeterministic</em> (as the bitmap's {@code AnyFreePortVerifier}):
+ * <ul>
+ * <li>{@code acquire()} may return any selectable port that is free at its linearization point (no exclusive
+ *     holder and no tuple), and {@code -1} only when there is none;</li>
+ * <li>{@code acquireFor(d)} may return any selectable port that is not held exclusively and carries no tuple
+ *     to {@code d}, and {@code -1} only when there is none;</li>
+ * <li>{@code claim(p)}, {@code release(p)}, {@code isHeld(p)}, {@code join(p, d)}, {@code leave(p, d)} and
+ *     {@code isLive(p, d)} are deterministic.</li>
+ * </ul>
+ * It searches, depth first, for an order of the operations that respects their happens-before clocks and in
+ * which every result is allowed; explored states (thread positions plus the model) are remembered.
+ */
+public class SuitablePortVerifier implements Verifier {
+    private final Config config;
+
+    /**
+     * @param ports the port of each port-argument value
+     * @param selectable the ports automatic selection may return
+     * @param destinations number of destination-argument values
+     */
+    record Config(int[] ports, int[] selectable, int destinations) {
+    }
+
+    private final boolean tolerateInFlightJoins;
+
+    /** The strict verifier: joins are atomic for every observer. */
+    public SuitablePortVerifier(Class<?> sequentialSpecification) {
+        this(sequentialSpecification, false);
+    }
+
+    SuitablePortVerifier(Class<?> sequentialSpecification, boolean tolerateInFlightJoins) {
+        this.tolerateInFlightJoins = tolerateInFlightJoins;
+        try {
+            java.lang.reflect.Method m = sequentialSpecification.getDeclaredMethod("config");
+            m.setAccessible(true);
+            this.config = (Config) m.invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("a Lincheck test using " + getClass().getSimpleName()
+                + " needs a static config() method", e);
+        }
+    }
+
+    @Override
+    public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
+        Model model = new Model(config);
+        List<LincheckResult> initResults = result.getInitResults();
+        for (int i = 0; i < scenario.getInitExecution().size(); i++) {
+            if (!model.apply(scenario.getInitExecution().get(i), initResults.get(i))) {
+                return false;
+            }
+        }
+        List<List<Actor>> threads = scenario.getParallelExecution();
+        List<List<ResultWithClock>> results = result.getParallelResultsWithClock();
+        phantoms = tolerateInFlightJoins ? phantoms(threads, results) : null;
+        return search(scenario, result, threads, results, new int[threads.size()], model, new HashSet<>());
+    }
+
+    /** Per parallel operation, the ports a concurrent connect-style acquisition may make look held; or null. */
+    private BitSet[][] phantoms;
+
+    /**
+     * The known relaxation (see {@code FlowTableLincheckTest}): a join makes its port SHARED in the bitmap
+     * before its tuple becomes live (the tuple insertion is its linearization point), and a join that then
+     * loses its tuple to a concurrent same-tuple join leaves again. While it is in flight, exclusive claims,
+     * {@code isHeld} and the exclusive verdict see the port held. So a negative exclusive observation of a
+     * free port is accepted when an operation that overlaps it in time may have had that port in flight:
+     * {@code join(p, *)}, an {@code acquireFor} that returned {@code p}, or an {@code acquireFor(d)} racing
+     * another operation that took or tried {@code (p, d)}.
+     */
+    private BitSet[][] phantoms(List<List<Actor>> threads, List<List<ResultWithClock>> results) {
+        BitSet[][] out = new BitSet[threads.size()][];
+        for (int t = 0; t < threads.size(); t++) {
+            out[t] = new BitSet[threads.get(t).size()];
+            for (int k = 0; k < threads.get(t).size(); k++) {
+                BitSet ports = new BitSet();
+                for (int u = 0; u < threads.size(); u++) {
+                    for (int j = 0; u != t && j < threads.get(u).size(); j++) {
+                        if (overlap(results, t, k, u, j)) {
+                            ports.or(inFlight(threads, results, u, j));
+                        }
+                    }
+                }
+                out[t][k] = ports;
+            }
+        }
+        return out;
+    }
+
+    private static boolean overlap(List<List<ResultWithClock>> results, int t, int k, int u, int j) {
+        boolean yBeforeX = j < results.get(t).get(k).getClockOnStart().getClock()[u];
+        boolean xBeforeY = results.get(u).get(j).getClockOnStart().getClock()[t] > k;
+        return !yBeforeX && !xBeforeY;
+    }
+
+    /** The ports operation (u, j) may have had in flight. */
+    private BitSet inFlight(List<List<Actor>> threads, List<List<ResultWithClock>> results, int u, int j) {
+        BitSet ports = new BitSet();
+        Actor y = threads.get(u).get(j);
+        String name = y.getMethod().getName();
+        if (name.equals("join")) {
+            ports.set(config.ports()[(Integer) y.getArguments().get(0)]);
+        } else if (name.equals("acquireFor")) {
+            int d = (Integer) y.getArguments().get(0);
+            Object r = results.get(u).get(j).getResult() instanceof ValueResult v ? v.getValue() : null;
+            if (r instanceof Integer got && got >= 0) {
+                ports.set(got);
+            }
+            // A probe of (p, d) loses p to another operation on the same tuple, then leaves it again.
+            for (int w = 0; w < threads.size(); w++) {
+                for (int i = 0; w != u && i < threads.get(w).size(); i++) {
+                    Actor z = threads.get(w).get(i);
+                    Object zr = results.get(w).get(i).getResult() instanceof ValueResult v ? v.getValue() : null;
+                    if (z.getMethod().getName().equals("join") && (Integer) z.getArguments().get(1) == d) {
+                        ports.set(config.ports()[(Integer) z.getArguments().get(0)]);
+                    } else if (z.getMethod().getName().equals("acquireFor") && (Integer) z.getArguments().get(0) == d
+                        && zr instanceof Integer got && got >= 0) {
+                        ports.set(got);
+                    }
+                }
+            }
+        }
+        return ports;
+    }
+
+    private boolean search(ExecutionScenario scenario, ExecutionResult result, List<List<Actor>> threads,
+                           List<List<ResultWithClock>> results, int[] done, Model model, Set<String> visited) {
+        if (!visited.add(Arrays.toString(done) + model)) {
+            return false;
+        }
+        boolean finished = true;
+        for (int t = 0; t < threads.size(); t++) {
+            int k = done[t];
+            if (k >= threads.get(t).size()) {
+                continue;
+            }
+            finished = false;
+            int[] clock = results.get(t).get(k).getClockOnStart().getClock();
+            boolean ready = true;
+            for (int u = 0; u < threads.size(); u++) {
+                if (u != t && done[u] < clock[u]) {
+                    ready = false; // an operation that finished before this one started is not yet placed
+                    break;
+                }
+            }
+            if (!ready) {
+                continue;
+            }
+            Model next = model.copy();
+            next.phantom = phantoms == null ? null : phantoms[t][k];
+            if (next.apply(threads.get(t).get(k), results.get(t).get(k).getResult())) {
+                done[t]++;
+                boolean ok = search(scenario, result, threads, results, done, next, visited);
+                done[t]--;
+                if (ok) {
+                    return true;
+                }
+            }
+        }
+        if (!finished) {
+            return false;
+        }
+        List<LincheckResult> post = result.getPostResults();
+        for (int i = 0; i < scenario.getPostExecution().size(); i++) {
+            if (!model.apply(scenario.getPostExecution().get(i), post.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The abstract allocator: exclusive holders, and live tuples as bits {@code port * D + d}. */
+    static final class Model {
+        final Config config;
+        BitSet exclusive = new BitSet();
+        BitSet live = new BitSet();
+        /** Ports the operation being applied may see held because of an in-flight join (not state). */
+        BitSet phantom;
+
+        Model(Config config) {
+            this.config = config;
+        }
+
+        Model copy() {
+            Model m = new Model(config);
+            m.exclusive = (BitSet) exclusive.clone();
+            m.live = (BitSet) live.clone();
+            return m;
+        }
+
+        private int bit(int port, int d) {
+            return port * config.destinations() + d;
+        }
+
+        private boolean hasTuples(int port) {
+            for (int d = 0; d < config.destinations(); d++) {
+                if (live.get(bit(port, d))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean free(int port) {
+            return !exclusive.get(port) && !hasTuples(port);
+        }
+
+        /** Free, and not possibly seen held because of an in-flight join. */
+        private boolean surelyFree(int port) {
+            return free(port) && (phantom == null || !phantom.get(port));
+        }
+
+        private boolean suitable(int port, int d) {
+            return !exclusive.get(port) && !live.get(bit(port, d));
+        }
+
+        private boolean isSelectable(int port) {
+            for (int p : config.selectable()) {
+                if (p == port) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Applies one operation with its observed result; false if the contract forbids that result. */
+        boolean apply(Actor actor, LincheckResult observed) {
+            Object value = observed instanceof ValueResult v ? v.getValue() : observed;
+            List<Object> args = actor.getArguments();
+            String name = actor.getMethod().getName();
+            if (name.equals("acquire") || name.equals("acquireFor")) {
+                boolean tuple = name.equals("acquireFor");
+                int d = tuple ? (Integer) args.get(0) : -1;
+                if (!(value instanceof Integer)) {
+                    return false;
+                }
+                int got = (Integer) value;
+                if (got == -1) {
+                    for (int p : config.selectable()) {
+                        if (tuple ? suitable(p, d) : surelyFree(p)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }
+                if (!isSelectable(got) || !(tuple ? suitable(got, d) : free(got))) {
+                    return false;
+                }
+                if (tuple) {
+                    live.set(bit(got, d));
+                } else {
+                    exclusive.set(got);
+                }
+                return true;
+            }
+            int port = config.ports()[(Integer) args.get(0)];
+            int d = args.size() > 1 ? (Integer) args.get(1) : -1;
+            switch (name) {
+                case "claim": {
+                    if (Boolean.TRUE.equals(value)) {
+                        if (!free(port)) {
+                            return false;
+                        }
+                        exclusive.set(port);
+                        return true;
+                    }
+                    return Boolean.FALSE.equals(value) && !surelyFree(port);
+                }
+                case "release": {
+                    boolean expected = exclusive.get(port);
+                    exclusive.clear(port);
+                    return Objects.equals(value, expected);
+                }
+                case "isHeld":
+                    return Boolean.TRUE.equals(value) ? !surelyFree(port) : Boolean.FALSE.equals(value) && free(port);
+                case "join": {
+                    boolean expected = suitable(port, d);
+                    if (expected) {
+                        live.set(bit(port, d));
+                    }
+                    return Objects.equals(value, expected);
+                }
+                case "leave": {
+                    boolean expected = live.get(bit(port, d));
+                    live.clear(bit(port, d));
+                    return Objects.equals(value, expected);
+                }
+                case "isLive":
+                    return Objects.equals(value, live.get(bit(port, d)));
+                default:
+                    throw new IllegalStateException("unknown operation " + actor);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return exclusive + "/" + live;
+        }
+    }
+
+    /**
+     * The verifier with the known relaxation: an exclusive observation may see a port held while a join of
+     * it is in flight (see {@link #phantoms}).
+     */
+    public static final class ToleratingInFlightJoins extends SuitablePortVerifier {
+        public ToleratingInFlightJoins(Class<?> sequentialSpecification) {
+            super(sequentialSpecification, true);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName();
+    }
+}
