@@ -654,8 +654,9 @@ public final class PortAllocator {
                     v = new Selection(bitmap.selection(), within);
                     view = v;
                 }
+                final long mark = f == null ? 0L : f.expiryMark();
                 port = bitmap.select(thread.random(), v);
-                if (port != PortBitmap.STALE && (port != NONE || f == null || !f.expireAllDue())) {
+                if (port != PortBitmap.STALE && (port != NONE || f == null || !f.expireAllDue(mark))) {
                     break; // a port, or none even after expiring due quarantine entries
                 }
             }

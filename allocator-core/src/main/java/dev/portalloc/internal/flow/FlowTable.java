@@ -84,8 +84,16 @@ public final class FlowTable {
      * @param salt random bits for the tuple table's key mixer
      */
     public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt) {
+        this(bitmap, quarantineNanos, clock, salt, Ipv4TupleTable.DEFAULT_BUCKET_BITS);
+    }
+
+    /**
+     * As {@link #FlowTable(PortBitmap, long, NanoClock, long)} with an IPv4 tuple table of
+     * {@code 2^tupleBucketBits} buckets (tests build many small flow layers).
+     */
+    FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt, int tupleBucketBits) {
         this.bitmap = bitmap;
-        this.tuples = new TupleTable(salt);
+        this.tuples = new TupleTable(salt, tupleBucketBits);
         this.shares = new PortShares(bitmap);
         this.quarantineNanos = quarantineNanos;
         this.quarantine = quarantineNanos > 0 ? new QuarantineQueue() : null;

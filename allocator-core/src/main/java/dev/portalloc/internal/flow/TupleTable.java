@@ -38,9 +38,12 @@ public final class TupleTable {
     private final Ipv4TupleTable ipv4;
     private final NonBlockingHashMap<Ipv6Tuple, Object> ipv6 = new NonBlockingHashMap<>();
 
-    /** @param salt random bits for the IPv4 table's key mixer (keeps remote parties from choosing collisions) */
-    TupleTable(long salt) {
-        this.ipv4 = new Ipv4TupleTable(salt);
+    /**
+     * @param salt random bits for the IPv4 table's key mixer (keeps remote parties from choosing collisions)
+     * @param ipv4BucketBits log2 of the IPv4 table's main buckets
+     */
+    TupleTable(long salt, int ipv4BucketBits) {
+        this.ipv4 = new Ipv4TupleTable(salt, ipv4BucketBits);
     }
 
     /** The exact key of an IPv6 tuple. */

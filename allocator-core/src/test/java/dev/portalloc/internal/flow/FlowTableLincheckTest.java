@@ -62,7 +62,7 @@ public class FlowTableLincheckTest {
     private static final Class<? extends SuitablePortVerifier> VERIFIER = SuitablePortVerifier.ToleratingInFlightJoins.class;
 
     private final PortBitmap bitmap = new PortBitmap(SELECTION);
-    private final FlowTable flows = new FlowTable(bitmap, 0, new SystemNanoClock());
+    private final FlowTable flows = new FlowTable(bitmap, 0, new SystemNanoClock(), 0L, 3);
 
     /** Read by {@link SuitablePortVerifier}. */
     static SuitablePortVerifier.Config config() {

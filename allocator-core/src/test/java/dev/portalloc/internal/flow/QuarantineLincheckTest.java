@@ -55,7 +55,7 @@ public class QuarantineLincheckTest {
     }
 
     private final PortBitmap bitmap = new PortBitmap(SELECTION);
-    private final FlowTable flows = new FlowTable(bitmap, 1, new TickingClock());
+    private final FlowTable flows = new FlowTable(bitmap, 1, new TickingClock(), 0L, 3);
 
     /** Read by {@link SuitablePortVerifier}. */
     static SuitablePortVerifier.Config config() {
