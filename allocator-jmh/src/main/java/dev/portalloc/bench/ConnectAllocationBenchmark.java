@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  *     fraction {@code fill} of the range; each operation acquires and releases one more tuple to it.</li>
  * <li>{@code control*}, measured in the same run: SipHash-2-4 of 16 bytes (and of 40 bytes, the length the
  *     keyed algorithms hash), a {@link NonBlockingHashMapLong} {@code putIfAbsent} + {@code remove} of a
- *     fresh random key at a steady size (the tuple table's two writes per operation, key draw included),
+ *     fresh random key at a steady size (the tuple table's two writes per operation, key draw included; and,
+ *     as a diagnostic, of a key drawn from 28,232 recurring ones, which never makes the map resize),
  *     and the exclusive acquire + release at 50 % of {@link ExclusiveAllocationBenchmark}.</li>
  * </ul>
  *
@@ -209,12 +210,15 @@ public class ConnectAllocationBenchmark {
 
     /**
      * A {@link NonBlockingHashMapLong} holding as many random keys as the many-destinations fixture holds
-     * tuples (14,116), with one shared value, as the allocator's tuple table does.
+     * tuples (14,116), with one shared value, as the allocator's tuple table does; and {@link #recurringKeys},
+     * 28,232 other random keys (one per port of the range, like the tuples of one destination) that the
+     * recurring-key control inserts and removes again and again.
      */
     @State(Scope.Benchmark)
     public static class TupleMap {
         static final Object LIVE = new Object();
         final NonBlockingHashMapLong<Object> map = new NonBlockingHashMapLong<>();
+        long[] recurringKeys;
         private int size;
 
         @Setup(Level.Trial)
@@ -223,6 +227,14 @@ public class ConnectAllocationBenchmark {
             final SplittableRandom random = new SplittableRandom(Occupancy.SEED);
             while (map.size() < size) {
                 map.putIfAbsent(random.nextLong(), LIVE);
+            }
+            recurringKeys = new long[RANGE.size()];
+            for (int i = 0; i < recurringKeys.length; i++) {
+                long key;
+                do {
+                    key = random.nextLong();
+                } while (map.containsKey(key));
+                recurringKeys[i] = key;
             }
         }
 
@@ -290,6 +302,12 @@ public class ConnectAllocationBenchmark {
     @Benchmark
     public boolean controlMapPutRemove(TupleMap s) {
         return Operations.putRemove(s.map, ThreadLocalRandom.current().nextLong(), TupleMap.LIVE);
+    }
+
+    @Benchmark
+    public boolean controlMapPutRemoveRecurringKey(TupleMap s) {
+        final long[] keys = s.recurringKeys;
+        return Operations.putRemove(s.map, keys[ThreadLocalRandom.current().nextInt(keys.length)], TupleMap.LIVE);
     }
 
     @Benchmark
