@@ -33,8 +33,11 @@ import java.util.concurrent.ThreadLocalRandom;
  *     to random destinations (the live count stays 10^6): how the table grows under key churn.</li>
  * </ul>
  *
- * <p>Run: {@code java -XX:+UseSerialGC -Xmx4g -cp allocator-jmh/target/benchmarks.jar dev.portalloc.bench.TupleFootprint}
- * (a stop-the-world collector makes the used-heap figure exact after each collection). Single-threaded.
+ * <p>Run: {@code java -XX:+UseSerialGC -Xmx4g -cp allocator-jmh/target/benchmarks.jar dev.portalloc.bench.TupleFootprint
+ * [few|many|quarantine|churn]...} (a stop-the-world collector makes the used-heap figure exact after each
+ * collection); without arguments it runs every spread. Prefer one spread per JVM: run one after another in one
+ * JVM, a later spread's baseline was seen a few MB off. Each spread runs on a thread of its own, started and
+ * joined by the main thread; it ends with a check of whether a thread keeps an allocator it used reachable.
  */
 public final class TupleFootprint {
     private static final int TUPLES = 1_000_000;
