@@ -70,8 +70,18 @@ final class Occupancy {
      * @throws IllegalStateException if not
      */
     static void checkSteady(int expected, int actual) {
+        checkSteady("ports held", expected, actual);
+    }
+
+    /**
+     * Checks that a benchmark left a count as it found it.
+     *
+     * @param what what is counted, for the message
+     * @throws IllegalStateException if not
+     */
+    static void checkSteady(String what, long expected, long actual) {
         if (expected != actual) {
-            throw new IllegalStateException("occupancy drifted: " + expected + " ports held before, " + actual + " after");
+            throw new IllegalStateException("occupancy drifted: " + expected + " " + what + " before, " + actual + " after");
         }
     }
 }

@@ -1,7 +1,9 @@
 package dev.portalloc.bench;
 
+import dev.portalloc.Destination;
 import dev.portalloc.PortAllocator;
 import dev.portalloc.nat.AddressPool;
+import org.jctools.maps.NonBlockingHashMapLong;
 
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -18,6 +20,26 @@ final class Operations {
             a.release(p);
         }
         return p;
+    }
+
+    /** Acquire a local port for a connection to {@code d}, then release that tuple, so occupancy stays put. */
+    static int acquireRelease(PortAllocator a, Destination d) {
+        final int p = a.tryAcquire(d);
+        if (p != PortAllocator.NONE) {
+            a.release(p, d);
+        }
+        return p;
+    }
+
+    /**
+     * Insert {@code key} as {@code value} if absent, then remove it: the two map operations of a
+     * connect-style tuple's life in the allocator's table ({@code putIfAbsent} on acquisition,
+     * {@code remove(key, value)} on release).
+     *
+     * @return whether both succeeded (false if the key was present, which leaves the map unchanged)
+     */
+    static boolean putRemove(NonBlockingHashMapLong<Object> map, long key, Object value) {
+        return map.putIfAbsent(key, value) == null && map.remove(key, value);
     }
 
     /** Acquire a mapping for {@code subscriber} through the pool, then release it. */
