@@ -21,6 +21,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Allocates ports of one (protocol, local address): automatically, uniformly at random among the free
@@ -118,7 +119,12 @@ public final class PortAllocator {
     private final long seed;
     /** Number of the last derived secret (seeded allocators). */
     private final AtomicLong secretGeneration = new AtomicLong();
-    private volatile Secret secret;
+    /**
+     * The current secret, in a holder of its own: per-thread connect contexts read it, and must not reference
+     * the allocator (a thread-local value that reaches its own thread-local key would keep the allocator
+     * alive as long as the thread lives).
+     */
+    private final AtomicReference<Secret> secret;
     private final Protocol protocol;
     private final InetAddress localAddress;
     /** The local address as 16 bytes of IPv6 (IPv4-mapped for IPv4): hash input. */
@@ -148,8 +154,8 @@ public final class PortAllocator {
         this.seeded = b.seeded;
         this.seed = b.seed;
         this.algorithm = b.algorithm;
-        this.secret = b.secret != null ? Secret.of(b.secret)
-            : b.seeded ? Secret.derived(b.seed, 0) : Secret.random(SecureRandomHolder.INSTANCE);
+        this.secret = new AtomicReference<>(b.secret != null ? Secret.of(b.secret)
+            : b.seeded ? Secret.derived(b.seed, 0) : Secret.random(SecureRandomHolder.INSTANCE));
         this.protocol = b.protocol;
         this.localAddress = b.localAddress;
         this.localAddress16 = ipv6Bytes(b.localAddress);
@@ -157,7 +163,7 @@ public final class PortAllocator {
         this.clock = b.clock;
         this.segmentPorts = b.segmentPorts;
         this.allocationsPerSegment = b.allocationsPerSegment;
-        this.context = new ExclusiveContext(bitmap, () -> secret, protocol.number(), localAddress16);
+        this.context = new ExclusiveContext(bitmap, secret::get, protocol.number(), localAddress16);
         final RandomSource init = b.seeded ? RandomSource.fromSeed(b.seed, ALGORITHM_STREAM)
             : RandomSource.fromSecureRandom();
         this.selector = switch (algorithm.kind()) {
@@ -218,7 +224,7 @@ public final class PortAllocator {
     private ConnectContext connectContext(ThreadState thread, FlowTable f, Destination d) {
         Object c = thread.connectContext();
         if (c == null) {
-            c = new ConnectContext(bitmap, f, bitmap.selection().automatic(), () -> secret, protocol.number(), localAddress16);
+            c = new ConnectContext(bitmap, f, bitmap.selection().automatic(), secret::get, protocol.number(), localAddress16);
             thread.connectContext(c);
         }
         return ((ConnectContext) c).target(d);
@@ -256,7 +262,7 @@ public final class PortAllocator {
      * <p>Thread-safe and lock-free; it never blocks acquisitions.
      */
     public void rekey() {
-        secret = seeded ? Secret.derived(seed, secretGeneration.incrementAndGet()) : Secret.random(SecureRandomHolder.INSTANCE);
+        secret.set(seeded ? Secret.derived(seed, secretGeneration.incrementAndGet()) : Secret.random(SecureRandomHolder.INSTANCE));
     }
 
     /**

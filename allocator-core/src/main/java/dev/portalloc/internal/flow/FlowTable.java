@@ -15,11 +15,13 @@ import java.util.concurrent.atomic.LongAdder;
  * and exclusive ports, and the uniform, complete selection of a port for a destination.
  *
  * <h2>Joining a port for a destination ({@code check_suitable_port})</h2>
- * {@link #tryJoin}: {@link PortShares#join} adds a user to the port (making a FREE port SHARED, or refusing
- * an exclusive one), then the tuple is inserted into the {@link TupleTable} (for IPv4, the finalizing CAS of
- * {@link Ipv4TupleTable#insert} is the linearization point of a successful join; for IPv6 a
- * {@code putIfAbsent}). If the tuple is already used, or another insert of it is in flight, the join is
- * undone. A tuple in the table therefore always has its user counted, so a port
+ * {@link #tryJoin}: the tuple is reserved in the {@link TupleTable} (PENDING: no other insert of it can
+ * succeed; a used tuple or another insert in flight ends the attempt here), then {@link PortShares#join}
+ * adds a user to the port (making a FREE port SHARED, or refusing an exclusive one): that step is the
+ * linearization point of a successful join, and the tuple is then committed LIVE; a refused join cancels the
+ * reservation. Readers that need a definite answer about a PENDING tuple wait for its commit or cancel, so
+ * nobody can see the port SHARED for a tuple that is then withdrawn (an earlier order, port first, let an
+ * exclusive claim fail on a port whose join then lost its tuple). A tuple in the table therefore always has its user counted, so a port
  * with live or quarantined tuples stays SHARED, and an exclusive claim (which needs a FREE word) can never
  * take it; a port held exclusively is never joined because {@code join} only turns FREE words SHARED.
  *
@@ -124,19 +126,22 @@ public final class FlowTable {
             repair(port, d, hint);
             return USED;
         }
+        // Reserve the tuple first (unique from here on), then join the port: the join is the linearization
+        // point, so no one sees the port SHARED for a tuple that might still fail.
+        final int reserved = tuples.reserve(port, d);
+        if (reserved != TupleTable.INSERTED) {
+            return reserved == TupleTable.PRESENT ? USED : PortShares.BUSY;
+        }
         final int joined = shares.join(port);
         if (joined != PortShares.JOINED) {
+            tuples.cancel(port, d);
             return joined;
         }
-        final int inserted = tuples.insertLive(port, d);
-        if (inserted == TupleTable.INSERTED) {
-            if (hint != null) {
-                hint.set(port); // after the insert: a set bit means a used port (up to a racing release)
-            }
-            return PortShares.JOINED;
+        tuples.commit(port, d);
+        if (hint != null) {
+            hint.set(port); // after the commit: a set bit means a used port (up to a racing release)
         }
-        shares.leave(port); // the tuple is used (its owner's user keeps the port SHARED) or being inserted
-        return inserted == TupleTable.PRESENT ? USED : PortShares.BUSY;
+        return PortShares.JOINED;
     }
 
     /** A used port found unmarked in a hot destination's hint: mark it, unless a release just removed it. */

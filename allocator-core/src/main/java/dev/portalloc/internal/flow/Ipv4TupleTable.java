@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
  * a LIVE or QUARANTINED copy means the key is present (the claim is withdrawn); a CLAIMED copy earlier in
  * the chain wins (the claim is withdrawn and the caller is told to retry, {@link #BUSY}); a CLAIMED copy later
  * in the chain is vetoed (CAS to VETOED, which its owner finds when it tries to finalize and then clears).
- * The insert then CASes its own word CLAIMED to LIVE, which fails only if it was vetoed. Two copies can
+ * The insert then CASes its own word CLAIMED to PENDING, which fails only if it was vetoed; the caller then
+ * commits it (PENDING to LIVE) or cancels it (PENDING to empty). A PENDING copy counts as present for other
+ * inserts, which report {@link #BUSY} on it, and readers that need a definite answer wait for it to resolve
+ * ({@link TupleTable}). Two copies can
  * never both become LIVE: of two claimants, the later scanner sees the other's claim (claims precede
  * scans), and either defers to an earlier one or vetoes a later one before that one can finalize; a
  * finalized copy makes every later scanner withdraw. Words carry the whole key and state, so a CAS from a
@@ -58,6 +61,8 @@ final class Ipv4TupleTable {
     private static final long VETOED = 2L;
     static final long LIVE = 3L;
     static final long QUARANTINED = 4L;
+    /** Won by an insert that has not yet committed ({@link #commit}) or cancelled ({@link #cancel}) it. */
+    static final long PENDING = 5L;
 
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -126,7 +131,8 @@ final class Ipv4TupleTable {
     }
 
     /**
-     * @return the state of the key ({@link #LIVE} or {@link #QUARANTINED}), or 0 if it is absent
+     * @return the state of the key ({@link #LIVE}, {@link #QUARANTINED} or {@link #PENDING}), or 0 if it is
+     *     absent
      */
     long state(long key) {
         final long m = mixed(key);
@@ -145,9 +151,10 @@ final class Ipv4TupleTable {
     }
 
     /**
-     * Inserts the key as live.
+     * Inserts the key as {@link #PENDING}: the caller must then {@link #commit} or {@link #cancel} it.
      *
-     * @return {@link #INSERTED}, {@link #PRESENT} or {@link #BUSY}
+     * @return {@link #INSERTED} (now pending), {@link #PRESENT} (live or quarantined) or {@link #BUSY} (another
+     *     insert of the key is in flight)
      */
     int insert(long key) {
         final long m = mixed(key);
@@ -165,7 +172,8 @@ final class Ipv4TupleTable {
             for (int i = 0; i < SLOTS && mine < 0; i++, position++) {
                 final long w = (long) WORD.getAcquire(a, at + i);
                 if (sameKey(w, stored) && (w & STATE) >= LIVE) {
-                    return PRESENT; // cheap early exit; the scan below is what guarantees uniqueness
+                    // cheap early exit; the scan below is what guarantees uniqueness
+                    return (w & STATE) == PENDING ? BUSY : PRESENT;
                 }
                 if (w == 0 && WORD.compareAndSet(a, at + i, 0L, claim)) {
                     mineBucket = b;
@@ -193,7 +201,7 @@ final class Ipv4TupleTable {
                     final long state = w & STATE;
                     if (state >= LIVE) {
                         withdraw(mineArray, mine);
-                        return PRESENT;
+                        return state == PENDING ? BUSY : PRESENT;
                     }
                     if (state != CLAIMED) {
                         break; // VETOED: its owner will clear it
@@ -210,9 +218,8 @@ final class Ipv4TupleTable {
                 }
             }
         }
-        // 3. Finalize, unless an earlier claimant vetoed us.
-        if (WORD.compareAndSet(mineArray, mine, claim, stored | LIVE)) {
-            size.increment();
+        // 3. Finalize as pending, unless an earlier claimant vetoed us.
+        if (WORD.compareAndSet(mineArray, mine, claim, stored | PENDING)) {
             return INSERTED;
         }
         WORD.compareAndSet(mineArray, mine, stored | VETOED, 0L);
@@ -248,7 +255,7 @@ final class Ipv4TupleTable {
     /**
      * Changes the key's state.
      *
-     * @param from {@link #LIVE} or {@link #QUARANTINED}
+     * @param from {@link #LIVE}, {@link #QUARANTINED} or {@link #PENDING}
      * @param to {@link #LIVE}, {@link #QUARANTINED}, or 0 to remove the key
      * @return false (and no change) if the key was not in state {@code from}
      */
@@ -262,7 +269,9 @@ final class Ipv4TupleTable {
             for (int i = 0; i < SLOTS; i++) {
                 if ((long) WORD.getAcquire(a, at + i) == expected) {
                     if (WORD.compareAndSet(a, at + i, expected, next)) {
-                        if (to == 0) {
+                        if (from == PENDING && to == LIVE) {
+                            size.increment();
+                        } else if (to == 0 && from != PENDING) {
                             size.decrement();
                         }
                         return true;
@@ -272,6 +281,20 @@ final class Ipv4TupleTable {
             }
         }
         return false;
+    }
+
+    /** Makes a pending key (of the calling insert) live. */
+    void commit(long key) {
+        if (!transition(key, PENDING, LIVE)) {
+            throw new AssertionError("key " + Long.toHexString(key) + " was not pending");
+        }
+    }
+
+    /** Removes a pending key (of the calling insert). */
+    void cancel(long key) {
+        if (!transition(key, PENDING, 0)) {
+            throw new AssertionError("key " + Long.toHexString(key) + " was not pending");
+        }
     }
 
     /** @return live and quarantined keys (weakly consistent) */

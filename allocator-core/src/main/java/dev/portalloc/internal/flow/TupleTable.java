@@ -12,7 +12,14 @@ import org.jctools.maps.NonBlockingHashMap;
  * tuples reused, no allocation per operation. IPv6 tuples live in a JCTools {@link NonBlockingHashMap} keyed
  * by an exact {@link Ipv6Tuple} (one small object per operation), with two shared sentinels as values.
  *
- * <p>Thread-safety: lock-free; every method is one atomic table operation.
+ * <p>An insert is two-phase: {@link #reserve} makes the tuple PENDING (unique: no other insert of it can
+ * succeed), then {@link #commit} makes it live or {@link #cancel} withdraws it. The flow layer joins the port
+ * in between, so that a tuple is live exactly from the moment its port counts it. Readers that must give a
+ * definite answer ({@link #isLive}, {@link #removeLive}, {@link #quarantine}) wait while the tuple is
+ * PENDING (one CAS of the inserting thread away); {@link #isUsed} treats PENDING as unused, and
+ * {@link #reserve} reports it as {@link #BUSY}.
+ *
+ * <p>Thread-safety: lock-free, except for those waits; every change is one atomic table operation.
  */
 public final class TupleTable {
     /** {@link #insertLive} result: the tuple is now live. */
@@ -32,6 +39,12 @@ public final class TupleTable {
         @Override
         public String toString() {
             return "QUARANTINED";
+        }
+    };
+    private static final Object PENDING = new Object() {
+        @Override
+        public String toString() {
+            return "PENDING";
         }
     };
 
@@ -64,34 +77,92 @@ public final class TupleTable {
         return new Ipv6Tuple(d.ipv6High(), d.ipv6Low(), d.port(), port);
     }
 
-    /** @return whether the tuple is live or quarantined */
+    /** @return whether the tuple is live or quarantined (a PENDING tuple counts as unused) */
     public boolean isUsed(int port, Destination d) {
-        return d.isIpv4() ? ipv4.state(ipv4Key(port, d)) != 0 : ipv6.containsKey(ipv6Key(port, d));
+        if (d.isIpv4()) {
+            final long state = ipv4.state(ipv4Key(port, d));
+            return state == Ipv4TupleTable.LIVE || state == Ipv4TupleTable.QUARANTINED;
+        }
+        final Object v = ipv6.get(ipv6Key(port, d));
+        return v == LIVE || v == QUARANTINED;
     }
 
-    /** @return whether the tuple is live */
+    /** @return whether the tuple is live, waiting while it is PENDING */
     public boolean isLive(int port, Destination d) {
-        return d.isIpv4() ? ipv4.state(ipv4Key(port, d)) == Ipv4TupleTable.LIVE : ipv6.get(ipv6Key(port, d)) == LIVE;
+        for (;;) {
+            if (d.isIpv4()) {
+                final long state = ipv4.state(ipv4Key(port, d));
+                if (state != Ipv4TupleTable.PENDING) {
+                    return state == Ipv4TupleTable.LIVE;
+                }
+            } else {
+                final Object v = ipv6.get(ipv6Key(port, d));
+                if (v != PENDING) {
+                    return v == LIVE;
+                }
+            }
+            Thread.onSpinWait();
+        }
     }
 
-    /** @return {@link #INSERTED}, {@link #PRESENT} or {@link #BUSY} */
-    int insertLive(int port, Destination d) {
+    /** @return {@link #INSERTED} (now PENDING), {@link #PRESENT} or {@link #BUSY} */
+    int reserve(int port, Destination d) {
         if (d.isIpv4()) {
             return ipv4.insert(ipv4Key(port, d));
         }
-        return ipv6.putIfAbsent(ipv6Key(port, d), LIVE) == null ? INSERTED : PRESENT;
+        final Object previous = ipv6.putIfAbsent(ipv6Key(port, d), PENDING);
+        return previous == null ? INSERTED : previous == PENDING ? BUSY : PRESENT;
     }
 
-    /** @return true if the tuple was live and is now gone */
+    /** Makes the caller's PENDING tuple live. */
+    void commit(int port, Destination d) {
+        if (d.isIpv4()) {
+            ipv4.commit(ipv4Key(port, d));
+        } else if (!ipv6.replace(ipv6Key(port, d), PENDING, LIVE)) {
+            throw new AssertionError("tuple " + port + " -> " + d + " was not pending");
+        }
+    }
+
+    /** Withdraws the caller's PENDING tuple. */
+    void cancel(int port, Destination d) {
+        if (d.isIpv4()) {
+            ipv4.cancel(ipv4Key(port, d));
+        } else if (!ipv6.remove(ipv6Key(port, d), PENDING)) {
+            throw new AssertionError("tuple " + port + " -> " + d + " was not pending");
+        }
+    }
+
+    /** @return true if the tuple was live and is now gone (waits while it is PENDING) */
     boolean removeLive(int port, Destination d) {
-        return d.isIpv4() ? ipv4.transition(ipv4Key(port, d), Ipv4TupleTable.LIVE, 0)
-            : ipv6.remove(ipv6Key(port, d), LIVE);
+        for (;;) {
+            if (d.isIpv4() ? ipv4.transition(ipv4Key(port, d), Ipv4TupleTable.LIVE, 0)
+                : ipv6.remove(ipv6Key(port, d), LIVE)) {
+                return true;
+            }
+            if (!isPending(port, d)) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
     }
 
-    /** @return true if the tuple was live and is now quarantined */
+    /** @return true if the tuple was live and is now quarantined (waits while it is PENDING) */
     boolean quarantine(int port, Destination d) {
-        return d.isIpv4() ? ipv4.transition(ipv4Key(port, d), Ipv4TupleTable.LIVE, Ipv4TupleTable.QUARANTINED)
-            : ipv6.replace(ipv6Key(port, d), LIVE, QUARANTINED);
+        for (;;) {
+            if (d.isIpv4() ? ipv4.transition(ipv4Key(port, d), Ipv4TupleTable.LIVE, Ipv4TupleTable.QUARANTINED)
+                : ipv6.replace(ipv6Key(port, d), LIVE, QUARANTINED)) {
+                return true;
+            }
+            if (!isPending(port, d)) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private boolean isPending(int port, Destination d) {
+        return d.isIpv4() ? ipv4.state(ipv4Key(port, d)) == Ipv4TupleTable.PENDING
+            : ipv6.get(ipv6Key(port, d)) == PENDING;
     }
 
     /** @return true if the quarantined IPv4 tuple was removed */
@@ -104,7 +175,7 @@ public final class TupleTable {
         return ipv6.remove(key, QUARANTINED);
     }
 
-    /** @return live and quarantined tuples (weakly consistent) */
+    /** @return live and quarantined tuples (weakly consistent; IPv6 PENDING tuples are counted too) */
     public long size() {
         return ipv4.size() + ipv6.size();
     }

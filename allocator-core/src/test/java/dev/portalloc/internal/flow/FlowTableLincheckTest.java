@@ -13,7 +13,6 @@ import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -55,11 +54,10 @@ public class FlowTableLincheckTest {
     private static final Selection SELECTION = new Selection(PortSet.of(SELECTABLE), PortSet.empty());
     private static final IndexSource LOWEST = bound -> 0;
     /**
-     * The verifier of the random and hand-written scenarios: strict except for the known in-flight join
-     * anomaly ({@link #joinIsAtomicForExclusiveObservers()}), which it tolerates so that everything else stays
-     * checked in the default build.
+     * The verifier of the random and hand-written scenarios: strict. (It tolerated the in-flight join anomaly of
+     * {@link #joinIsAtomicForExclusiveObservers()} until joins reserved their tuple before joining the port.)
      */
-    private static final Class<? extends SuitablePortVerifier> VERIFIER = SuitablePortVerifier.ToleratingInFlightJoins.class;
+    private static final Class<? extends SuitablePortVerifier> VERIFIER = SuitablePortVerifier.class;
 
     private final PortBitmap bitmap = new PortBitmap(SELECTION);
     private final FlowTable flows = new FlowTable(bitmap, 0, new SystemNanoClock(), 0L, 3);
@@ -195,7 +193,8 @@ public class FlowTableLincheckTest {
     @Test
     void handWrittenRaces() throws NoSuchMethodException {
         new ModelCheckingOptions()
-            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap")
+            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap",
+                "dev.portalloc.internal.flow.Ipv4TupleTable")
                 .allMethods().treatAsAtomic())
             .addCustomScenario(tupleReleaseBehindTheVerdict())
             .addCustomScenario(exclusiveReleaseBehindTheVerdict())
@@ -214,7 +213,8 @@ public class FlowTableLincheckTest {
     @Test
     void modelChecking() {
         new ModelCheckingOptions()
-            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap")
+            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap",
+                "dev.portalloc.internal.flow.Ipv4TupleTable")
                 .allMethods().treatAsAtomic())
             .iterations(MODEL_CHECKING_ITERATIONS)
             .invocationsPerIteration(MODEL_CHECKING_INVOCATIONS)
@@ -226,19 +226,18 @@ public class FlowTableLincheckTest {
     }
 
     /**
-     * The known bug, strictly: a join's tuple becomes live (linearization point) after its port turned SHARED,
+     * Formerly a known bug, now fixed: a join's tuple became live (linearization point) after its port turned SHARED,
      * so an exclusive claim that fails on the SHARED port, followed by {@code isLive = false} for the joining
      * tuple, has no linearization ({@link #joinVersusClaim()}); likewise {@code isHeld = true} then the join's
      * tuple not live, or an exclusive {@code acquire()} reporting exhaustion while the only free port is being
-     * joined. Enable (and switch {@link #VERIFIER} to the strict verifier) once joins are atomic for exclusive
-     * observers.
+     * joined. Fixed by reserving the tuple (PENDING) before joining the port, the join being the linearization
+     * point, and by readers waiting out PENDING tuples.
      */
     @Test
-    @Disabled("known bug: an in-flight join makes its port look held to exclusive observers before its tuple "
-        + "is live (report of the connect-tests branch)")
     void joinIsAtomicForExclusiveObservers() throws NoSuchMethodException {
         new ModelCheckingOptions()
-            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap")
+            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap",
+                "dev.portalloc.internal.flow.Ipv4TupleTable")
                 .allMethods().treatAsAtomic())
             .addCustomScenario(joinVersusClaim())
             .addCustomScenario(joinVersusAutomaticExclusive())

@@ -25,7 +25,7 @@ class FlowTableVerdictTest {
     private static final Destination OTHER = Destination.parse("[2001:db8::1]:443");
 
     private final PortBitmap bitmap = new PortBitmap(new Selection(PortSet.of(63, 64, 96), PortSet.empty()));
-    private final FlowTable flows = new FlowTable(bitmap, 0, new SystemNanoClock());
+    private final FlowTable flows = new FlowTable(bitmap, 0, new SystemNanoClock(), 0L, 3);
 
     /** Draws 0 always; the first draw among exactly one candidate first runs {@code meanwhile}. */
     private static IndexSource interleaving(Runnable meanwhile) {

@@ -18,6 +18,10 @@ class Ipv4TupleTableTest {
         final long k = 0xC0000201_01BB_8000L;
         assertThat(t.state(k)).isZero();
         assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.INSERTED);
+        assertThat(t.state(k)).isEqualTo(Ipv4TupleTable.PENDING);
+        assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.BUSY);
+        assertThat(t.size()).isZero();
+        t.commit(k);
         assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.PRESENT);
         assertThat(t.state(k)).isEqualTo(Ipv4TupleTable.LIVE);
         assertThat(t.transition(k, Ipv4TupleTable.QUARANTINED, 0)).isFalse();
@@ -30,6 +34,10 @@ class Ipv4TupleTableTest {
         assertThat(t.size()).isZero();
         assertThat(t.transition(k, Ipv4TupleTable.LIVE, 0)).isFalse();
         assertThatThrownBy(() -> new Ipv4TupleTable(0, 2)).hasMessageContaining("bucketBits 2 is out of range 3..24");
+        assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.INSERTED);
+        t.cancel(k);
+        assertThat(t.state(k)).isZero();
+        assertThat(t.size()).isZero();
     }
 
     @Test
@@ -38,6 +46,7 @@ class Ipv4TupleTableTest {
         final Ipv4TupleTable t = new Ipv4TupleTable(7, 3);
         for (long k = 0; k < 2000; k++) {
             assertThat(t.insert(k * 0x1_0001L)).isEqualTo(Ipv4TupleTable.INSERTED);
+            t.commit(k * 0x1_0001L);
         }
         for (long k = 0; k < 2000; k++) {
             assertThat(t.state(k * 0x1_0001L)).isEqualTo(Ipv4TupleTable.LIVE);
@@ -55,6 +64,7 @@ class Ipv4TupleTableTest {
             assertThat(t.transition(live[i], Ipv4TupleTable.LIVE, 0)).isTrue();
             live[i] = random.nextLong();
             assertThat(t.insert(live[i])).isEqualTo(Ipv4TupleTable.INSERTED);
+            t.commit(live[i]);
         }
         assertThat(t.size()).isEqualTo(2000);
         assertThat(t.bytes()).isEqualTo(bytes);
@@ -95,6 +105,7 @@ class Ipv4TupleTableTest {
                             final int result = t.insert(key);
                             if (result == Ipv4TupleTable.INSERTED) {
                                 assertThat(owners.incrementAndGet(k)).as("key %d has two owners", k).isEqualTo(1);
+                                t.commit(key);
                                 mine[k] = true;
                                 inserted.incrementAndGet();
                             } else if (result == Ipv4TupleTable.BUSY) {

@@ -163,7 +163,8 @@ public class QuarantineLincheckTest {
     @Test
     void aCallAfterTheExpirySeesItExpired() throws NoSuchMethodException {
         new ModelCheckingOptions()
-            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap")
+            .addGuarantee(forClasses("org.jctools.maps.NonBlockingHashMapLong", "org.jctools.maps.NonBlockingHashMap",
+                "dev.portalloc.internal.flow.Ipv4TupleTable")
                 .allMethods().treatAsAtomic())
             .addCustomScenario(explicitClaimOfADuePort())
             .addCustomScenario(automaticAcquisitionOfADuePort())
