@@ -40,15 +40,8 @@ public class SuitablePortVerifier implements Verifier {
     record Config(int[] ports, int[] selectable, int destinations) {
     }
 
-    private final boolean tolerateInFlightJoins;
-
-    /** The strict verifier: joins are atomic for every observer. */
+    /** The verifier: joins are atomic for every observer. */
     public SuitablePortVerifier(Class<?> sequentialSpecification) {
-        this(sequentialSpecification, false);
-    }
-
-    SuitablePortVerifier(Class<?> sequentialSpecification, boolean tolerateInFlightJoins) {
-        this.tolerateInFlightJoins = tolerateInFlightJoins;
         try {
             java.lang.reflect.Method m = sequentialSpecification.getDeclaredMethod("config");
             m.setAccessible(true);
@@ -70,75 +63,7 @@ public class SuitablePortVerifier implements Verifier {
         }
         List<List<Actor>> threads = scenario.getParallelExecution();
         List<List<ResultWithClock>> results = result.getParallelResultsWithClock();
-        phantoms = tolerateInFlightJoins ? phantoms(threads, results) : null;
         return search(scenario, result, threads, results, new int[threads.size()], model, new HashSet<>());
-    }
-
-    /** Per parallel operation, the ports a concurrent connect-style acquisition may make look held; or null. */
-    private BitSet[][] phantoms;
-
-    /**
-     * The known relaxation (see {@code FlowTableLincheckTest}): a join makes its port SHARED in the bitmap
-     * before its tuple becomes live (the tuple insertion is its linearization point), and a join that then
-     * loses its tuple to a concurrent same-tuple join leaves again. While it is in flight, exclusive claims,
-     * {@code isHeld} and the exclusive verdict see the port held. So a negative exclusive observation of a
-     * free port is accepted when an operation that overlaps it in time may have had that port in flight:
-     * {@code join(p, *)}, an {@code acquireFor} that returned {@code p}, or an {@code acquireFor(d)} racing
-     * another operation that took or tried {@code (p, d)}.
-     */
-    private BitSet[][] phantoms(List<List<Actor>> threads, List<List<ResultWithClock>> results) {
-        BitSet[][] out = new BitSet[threads.size()][];
-        for (int t = 0; t < threads.size(); t++) {
-            out[t] = new BitSet[threads.get(t).size()];
-            for (int k = 0; k < threads.get(t).size(); k++) {
-                BitSet ports = new BitSet();
-                for (int u = 0; u < threads.size(); u++) {
-                    for (int j = 0; u != t && j < threads.get(u).size(); j++) {
-                        if (overlap(results, t, k, u, j)) {
-                            ports.or(inFlight(threads, results, u, j));
-                        }
-                    }
-                }
-                out[t][k] = ports;
-            }
-        }
-        return out;
-    }
-
-    private static boolean overlap(List<List<ResultWithClock>> results, int t, int k, int u, int j) {
-        boolean yBeforeX = j < results.get(t).get(k).getClockOnStart().getClock()[u];
-        boolean xBeforeY = results.get(u).get(j).getClockOnStart().getClock()[t] > k;
-        return !yBeforeX && !xBeforeY;
-    }
-
-    /** The ports operation (u, j) may have had in flight. */
-    private BitSet inFlight(List<List<Actor>> threads, List<List<ResultWithClock>> results, int u, int j) {
-        BitSet ports = new BitSet();
-        Actor y = threads.get(u).get(j);
-        String name = y.getMethod().getName();
-        if (name.equals("join")) {
-            ports.set(config.ports()[(Integer) y.getArguments().get(0)]);
-        } else if (name.equals("acquireFor")) {
-            int d = (Integer) y.getArguments().get(0);
-            Object r = results.get(u).get(j).getResult() instanceof ValueResult v ? v.getValue() : null;
-            if (r instanceof Integer got && got >= 0) {
-                ports.set(got);
-            }
-            // A probe of (p, d) loses p to another operation on the same tuple, then leaves it again.
-            for (int w = 0; w < threads.size(); w++) {
-                for (int i = 0; w != u && i < threads.get(w).size(); i++) {
-                    Actor z = threads.get(w).get(i);
-                    Object zr = results.get(w).get(i).getResult() instanceof ValueResult v ? v.getValue() : null;
-                    if (z.getMethod().getName().equals("join") && (Integer) z.getArguments().get(1) == d) {
-                        ports.set(config.ports()[(Integer) z.getArguments().get(0)]);
-                    } else if (z.getMethod().getName().equals("acquireFor") && (Integer) z.getArguments().get(0) == d
-                        && zr instanceof Integer got && got >= 0) {
-                        ports.set(got);
-                    }
-                }
-            }
-        }
-        return ports;
     }
 
     private boolean search(ExecutionScenario scenario, ExecutionResult result, List<List<Actor>> threads,
@@ -165,7 +90,6 @@ public class SuitablePortVerifier implements Verifier {
                 continue;
             }
             Model next = model.copy();
-            next.phantom = phantoms == null ? null : phantoms[t][k];
             if (next.apply(threads.get(t).get(k), results.get(t).get(k).getResult())) {
                 done[t]++;
                 boolean ok = search(scenario, result, threads, results, done, next, visited);
@@ -192,8 +116,6 @@ public class SuitablePortVerifier implements Verifier {
         final Config config;
         BitSet exclusive = new BitSet();
         BitSet live = new BitSet();
-        /** Ports the operation being applied may see held because of an in-flight join (not state). */
-        BitSet phantom;
 
         Model(Config config) {
             this.config = config;
@@ -223,9 +145,9 @@ public class SuitablePortVerifier implements Verifier {
             return !exclusive.get(port) && !hasTuples(port);
         }
 
-        /** Free, and not possibly seen held because of an in-flight join. */
+        /** Free: an exclusive observation must see it so (joins are atomic for exclusive observers). */
         private boolean surelyFree(int port) {
-            return free(port) && (phantom == null || !phantom.get(port));
+            return free(port);
         }
 
         private boolean suitable(int port, int d) {
@@ -313,16 +235,6 @@ public class SuitablePortVerifier implements Verifier {
         @Override
         public String toString() {
             return exclusive + "/" + live;
-        }
-    }
-
-    /**
-     * The verifier with the known relaxation: an exclusive observation may see a port held while a join of
-     * it is in flight (see {@link #phantoms}).
-     */
-    public static final class ToleratingInFlightJoins extends SuitablePortVerifier {
-        public ToleratingInFlightJoins(Class<?> sequentialSpecification) {
-            super(sequentialSpecification, true);
         }
     }
 
