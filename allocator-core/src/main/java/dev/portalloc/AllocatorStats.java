@@ -17,7 +17,8 @@ package dev.portalloc;
  * @param releases successful releases since the allocator was built
  * @param failedAcquisitions automatic acquisitions that found no free port (exhaustion)
  * @param liveTuples live connect-style tuples (quarantined ones excluded)
- * @param quarantined entries in quarantine: released tuples and released exclusive ports
+ * @param quarantined entries in quarantine: released tuples and released exclusive ports, including entries
+ *     whose time has passed but which no acquisition has expired yet (expiry is lazy)
  */
 public record AllocatorStats(
     int automaticPorts,
