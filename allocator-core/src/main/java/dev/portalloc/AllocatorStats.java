@@ -11,10 +11,13 @@ package dev.portalloc;
  * @param automaticPorts size of the automatic-selection set ({@code ports} of the builder)
  * @param reservedPorts size of the reserved set (ports never chosen automatically)
  * @param selectablePorts ports that automatic selection may return: automatic set minus reserved
- * @param heldPorts ports currently held, whether acquired automatically or explicitly, anywhere in 1..65535
+ * @param heldPorts ports currently held anywhere in 1..65535: exclusively (automatically or explicitly), in
+ *     exclusive quarantine, or carrying connect-style tuples
  * @param acquisitions successful acquisitions (automatic and explicit) since the allocator was built
  * @param releases successful releases since the allocator was built
  * @param failedAcquisitions automatic acquisitions that found no free port (exhaustion)
+ * @param liveTuples live connect-style tuples (quarantined ones excluded)
+ * @param quarantined entries in quarantine: released tuples and released exclusive ports
  */
 public record AllocatorStats(
     int automaticPorts,
@@ -23,5 +26,7 @@ public record AllocatorStats(
     int heldPorts,
     long acquisitions,
     long releases,
-    long failedAcquisitions) {
+    long failedAcquisitions,
+    long liveTuples,
+    long quarantined) {
 }

@@ -2,7 +2,9 @@ package dev.portalloc;
 
 import dev.portalloc.internal.bitmap.PortBitmap;
 import dev.portalloc.internal.bitmap.Selection;
+import dev.portalloc.internal.flow.FlowTable;
 import dev.portalloc.internal.random.RandomSource;
+import dev.portalloc.internal.select.ConnectContext;
 import dev.portalloc.internal.select.ExclusiveContext;
 import dev.portalloc.internal.select.PortSelector;
 import dev.portalloc.internal.select.PortSelectors;
@@ -10,7 +12,13 @@ import dev.portalloc.internal.select.Secret;
 import dev.portalloc.internal.thread.ThreadState;
 import dev.portalloc.internal.thread.ThreadStates;
 
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -29,8 +37,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  *
  * <h2>Semantics</h2>
- * The allocator tracks the whole port space 1..65535. A port is either free or held by exactly one holder;
- * there is no owner identity, so whoever holds a port may release it from any thread.
+ * The allocator tracks the whole port space 1..65535. A port is free, held by exactly one exclusive holder
+ * ({@code bind()}-style), or shared by connect-style tuples (below); there is no owner identity, so whoever
+ * holds a port or tuple may release it from any thread.
  * <ul>
  * <li>Automatic selection ({@link #acquire()}, {@link #tryAcquire()}) returns only ports of the automatic
  *     set minus the reserved set, evaluated at the moment of selection. Every free such port is equally
@@ -42,6 +51,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *     never a false exhaustion, under any interleaving of threads.</li>
  * <li>Changing reservations never affects current holders.</li>
  * </ul>
+ *
+ * <h2>Connect-style allocation</h2>
+ * {@link #acquire(Destination)} picks a port for a connection to a destination the way {@code connect()}
+ * does: the port may already carry connections to other destinations, as long as every 5-tuple (protocol,
+ * local address, port, remote address, remote port) is unique. A port held exclusively is never used for
+ * tuples, and a port with a live or quarantined tuple is never granted exclusively (as in Linux's bind
+ * table). With {@link Builder#quarantine(java.time.Duration)}, released tuples and exclusive ports are
+ * withheld for a while, expired lazily by later calls against the {@link Builder#clock(NanoClock) clock}.
+ * The flow layer (256 KiB of per-port counts, plus the tuple maps; 448 KiB more with quarantine) is created
+ * on the first connect-style call, or at build time when a quarantine is configured.
  *
  * <h2>Thread-safety and memory ordering</h2>
  * Every method is thread-safe. {@link #acquire()}, {@link #tryAcquire()}, {@link #tryAcquire(int)},
@@ -55,7 +74,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * acquisition that returns {@code p}, so data published by the releasing thread before the release is
  * visible to the next holder. {@link #reserve}/{@link #unreserve} serialise among themselves on a lock
  * (they are configuration, not a hot path) but never block the lock-free operations.
- * {@link #stats()} is weakly consistent (see {@link AllocatorStats}).
+ * {@link #stats()} is weakly consistent (see {@link AllocatorStats}). The connect-style methods are lock-free
+ * and linearizable too, with the progress exceptions documented in docs/design/connect-style.md (a verdict
+ * whose last candidates are mid-transition waits for one store; the first connect-style call creates the
+ * flow layer under the allocator's monitor).
  *
  * <h2>Algorithms</h2>
  * Automatic selection follows the builder's {@link Algorithm}: {@link Algorithm#uniform()} by default (as
@@ -95,20 +117,23 @@ public final class PortAllocator {
     /** Number of the last derived secret (seeded allocators). */
     private final AtomicLong secretGeneration = new AtomicLong();
     private volatile Secret secret;
+    private final Protocol protocol;
+    private final InetAddress localAddress;
+    /** The local address as 16 bytes of IPv6 (IPv4-mapped for IPv4): hash input. */
+    private final byte[] localAddress16;
+    private final long quarantineNanos;
+    private final NanoClock clock;
+    /** The flow layer, created on first connect-style use (or at build when quarantine is configured). */
+    private volatile FlowTable flows;
+    /** Connect-style selector; written before {@link #flows} is published, read after reading it. */
+    private PortSelector connectSelector;
 
-    /**
-     * The IP protocol number hashed by hash-based algorithms until the builder gains {@code .protocol(...)}:
-     * TCP.
-     */
-    static final int HASHED_PROTOCOL = 6;
-    /**
-     * The local address hashed by hash-based algorithms until the builder gains {@code .localAddress(...)}:
-     * the IPv4 wildcard 0.0.0.0 as the IPv4-mapped IPv6 address {@code ::ffff:0.0.0.0}.
-     */
-    private static final byte[] HASHED_LOCAL_ADDRESS =
-        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 0, 0, 0, 0};
     /** Stream of the seed used to initialise algorithm state; thread streams count up from 0. */
     private static final long ALGORITHM_STREAM = -1L;
+    /** Stream of the seed used to initialise Linux's connect() perturbation table. */
+    private static final long CONNECT_TABLE_STREAM = -2L;
+    /** Linux's default {@code 1 << CONFIG_INET_TABLE_PERTURB_ORDER}. */
+    static final int LINUX_TABLE_LENGTH = 1 << 16;
 
     private PortAllocator(Builder b) {
         this.bitmap = new PortBitmap(new Selection(b.ports, b.reserved));
@@ -118,7 +143,12 @@ public final class PortAllocator {
         this.algorithm = b.algorithm;
         this.secret = b.secret != null ? Secret.of(b.secret)
             : b.seeded ? Secret.derived(b.seed, 0) : Secret.random(SecureRandomHolder.INSTANCE);
-        this.context = new ExclusiveContext(bitmap, () -> secret, HASHED_PROTOCOL, HASHED_LOCAL_ADDRESS);
+        this.protocol = b.protocol;
+        this.localAddress = b.localAddress;
+        this.localAddress16 = ipv6Bytes(b.localAddress);
+        this.quarantineNanos = b.quarantineNanos;
+        this.clock = b.clock;
+        this.context = new ExclusiveContext(bitmap, () -> secret, protocol.number(), localAddress16);
         final RandomSource init = b.seeded ? RandomSource.fromSeed(b.seed, ALGORITHM_STREAM)
             : RandomSource.fromSecureRandom();
         this.selector = switch (algorithm.kind()) {
@@ -131,6 +161,56 @@ public final class PortAllocator {
             case RANDOM_INCREMENTS -> PortSelectors.randomIncrements(algorithm.parameter(), init);
             case LINUX -> PortSelectors.linuxBind();
         };
+        if (quarantineNanos > 0) {
+            flows();
+        }
+    }
+
+    /** @return the address as 16 bytes of IPv6, IPv4 as {@code ::ffff:a.b.c.d} */
+    private static byte[] ipv6Bytes(InetAddress address) {
+        final byte[] raw = address.getAddress();
+        if (raw.length == 16) {
+            return raw;
+        }
+        final byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        System.arraycopy(raw, 0, mapped, 12, 4);
+        return mapped;
+    }
+
+    /**
+     * @return the flow layer, creating it on first use: once per allocator, under the allocator's monitor (the
+     *     one lock outside configuration changes; later calls read a volatile field)
+     */
+    private FlowTable flows() {
+        final FlowTable existing = flows;
+        if (existing != null) {
+            return existing;
+        }
+        synchronized (this) {
+            if (flows == null) {
+                connectSelector = switch (algorithm.kind()) {
+                    case UNIFORM -> null;
+                    // Linux's connect() has its own table; bind(0) keeps its scan (selector).
+                    case LINUX -> PortSelectors.linuxConnect(LINUX_TABLE_LENGTH, seeded
+                        ? RandomSource.fromSeed(seed, CONNECT_TABLE_STREAM) : RandomSource.fromSecureRandom());
+                    default -> selector; // the same counters serve both modes (one next_ephemeral)
+                };
+                flows = new FlowTable(bitmap, quarantineNanos, clock); // volatile write publishes connectSelector
+            }
+            return flows;
+        }
+    }
+
+    /** @return the calling thread's connect context aimed at {@code d} */
+    private ConnectContext connectContext(ThreadState thread, FlowTable f, Destination d) {
+        Object c = thread.connectContext();
+        if (c == null) {
+            c = new ConnectContext(bitmap, f, bitmap.selection().automatic(), () -> secret, protocol.number(), localAddress16);
+            thread.connectContext(c);
+        }
+        return ((ConnectContext) c).target(d);
     }
 
     /** Lazily creates the shared {@link SecureRandom} for secrets (initialization-on-demand holder). */
@@ -156,8 +236,11 @@ public final class PortAllocator {
      *
      * <p>The RFC 6056 §3.4 trade-off: changing the key makes the offsets of future selections unpredictable
      * even to someone who learned the old ones, but the new offset is unrelated to the old sequence, so a
-     * hash-based algorithm may pick recently released ports sooner than it would have without the change.
-     * A quarantine of released ports (a later feature) removes that risk. Algorithm 4's table is not reset.
+     * hash-based algorithm may pick recently released ports sooner than it would have without the change
+     * (for a destination, a port whose previous connection to it has just closed: a 5-tuple reused while the
+     * peer may still hold state). {@link Builder#quarantine(java.time.Duration)} removes that risk: a released
+     * tuple is not reused for the quarantine's duration, whatever the key. Algorithm 4's and Linux's tables
+     * are not reset.
      *
      * <p>Thread-safe and lock-free; it never blocks acquisitions.
      */
@@ -205,7 +288,15 @@ public final class PortAllocator {
     public int tryAcquire() {
         final ThreadState thread = threads.current();
         final PortSelector sel = selector;
-        return counted(thread, sel == null ? bitmap.select(thread.random()) : sel.select(context, thread.random()));
+        final FlowTable f = flows;
+        if (f != null) {
+            f.expireSome();
+        }
+        int port;
+        do {
+            port = sel == null ? bitmap.select(thread.random()) : sel.select(context, thread.random());
+        } while (port == NONE && f != null && f.expireAllDue()); // due quarantine entries first
+        return counted(thread, port);
     }
 
     /**
@@ -218,7 +309,11 @@ public final class PortAllocator {
      */
     public boolean tryAcquire(int port) {
         checkPort(port);
-        final boolean claimed = bitmap.tryClaim(port);
+        final FlowTable f = flows;
+        boolean claimed = bitmap.tryClaim(port);
+        if (!claimed && f != null && f.expireAllDue()) {
+            claimed = bitmap.tryClaim(port);
+        }
         if (claimed) {
             threads.current().countAcquisition();
         }
@@ -234,20 +329,158 @@ public final class PortAllocator {
      */
     public void release(int port) {
         checkPort(port);
-        if (!bitmap.release(port)) {
-            throw new IllegalStateException("port " + port + " is not held");
+        final FlowTable f = flows;
+        if (f == null ? !bitmap.release(port) : !f.releaseExclusive(port)) {
+            throw new IllegalStateException(notHeldExclusively(port, f));
+        }
+        threads.current().countRelease();
+    }
+
+    private String notHeldExclusively(int port, FlowTable f) {
+        final int state = bitmap.state(port);
+        if (state == PortBitmap.SHARED) {
+            return "port " + port + " is not held exclusively: it carries connect-style tuples (release them with "
+                + "release(port, destination))";
+        }
+        if (f != null && f.isExclusivelyQuarantined(port)) {
+            return "port " + port + " is not held: it was released and is in quarantine";
+        }
+        return "port " + port + " is not held";
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Connect-style allocation
+
+    /**
+     * Acquires a local port for a connection to {@code d}, as {@code connect()} on an unbound socket does: a
+     * port of the automatic set minus the reserved set that is not held exclusively and whose 5-tuple
+     * (protocol, local address, port, {@code d}) is neither live nor quarantined, chosen by the allocator's
+     * {@link Algorithm}. The port may be shared with connections to other destinations.
+     *
+     * @param d the remote address and port (reuse one instance per destination: then, for IPv4, nothing is
+     *     allocated)
+     * @return the local port; the tuple is live until {@link #release(int, Destination)}
+     * @throws PortExhaustedException if no such port exists for {@code d}
+     */
+    public int acquire(Destination d) {
+        final int port = tryAcquire(d);
+        if (port == NONE) {
+            final Selection s = bitmap.selection();
+            throw new PortExhaustedException(s.automatic().size(), s.automatic().intersect(s.reserved()).size(),
+                bitmap.heldCount(s), d);
+        }
+        return port;
+    }
+
+    /**
+     * Like {@link #acquire(Destination)}, but reports exhaustion by returning {@link #NONE}. It returns
+     * {@link #NONE} only if, at some moment during the call, every selectable port was held exclusively or
+     * already had a live or quarantined tuple to {@code d} (due quarantine entries are expired first).
+     *
+     * @param d the remote address and port
+     * @return the local port, or {@link #NONE}
+     */
+    public int tryAcquire(Destination d) {
+        Objects.requireNonNull(d, "d");
+        final ThreadState thread = threads.current();
+        final FlowTable f = flows();
+        f.expireSome();
+        final ConnectContext ctx = connectContext(thread, f, d);
+        final PortSelector sel = connectSelector;
+        final int port = sel == null ? f.search(d, thread.random()) : sel.select(ctx, thread.random());
+        return counted(thread, port);
+    }
+
+    /**
+     * Acquires one specific local port for a connection to {@code d}, as {@code bind()} to a named port with
+     * {@code SO_REUSEADDR} followed by {@code connect()} does (NAT port preservation, for instance): any port
+     * 1..65535, reserved or not. It succeeds if the port is not held exclusively (nor quarantined so) and the
+     * 5-tuple is neither live nor quarantined.
+     *
+     * @param port 1..65535
+     * @param d the remote address and port
+     * @return true if the tuple is now live
+     * @throws IllegalArgumentException if the port is outside 1..65535
+     */
+    public boolean tryAcquire(int port, Destination d) {
+        checkPort(port);
+        Objects.requireNonNull(d, "d");
+        final FlowTable f = flows();
+        f.expireSome();
+        boolean joined = f.join(port, d);
+        if (!joined && f.expireAllDue()) {
+            joined = f.join(port, d);
+        }
+        if (joined) {
+            threads.current().countAcquisition();
+        }
+        return joined;
+    }
+
+    /**
+     * Releases a live tuple. Without quarantine the tuple (and, if it was the port's last, the port) is
+     * available again at once; with quarantine the tuple stays unusable for {@code d}, and the port stays
+     * unavailable for exclusive use, until the quarantine has passed.
+     *
+     * @param port 1..65535
+     * @param d the remote address and port
+     * @throws IllegalArgumentException if the port is outside 1..65535
+     * @throws IllegalStateException if the tuple is not live (nothing changes)
+     */
+    public void release(int port, Destination d) {
+        checkPort(port);
+        Objects.requireNonNull(d, "d");
+        final FlowTable f = flows;
+        if (f == null || !f.release(port, d)) {
+            throw new IllegalStateException("no live tuple " + protocol + " " + localText() + ":" + port + " -> " + d);
         }
         threads.current().countRelease();
     }
 
     /**
      * @param port 1..65535
+     * @param d the remote address and port
+     * @return whether the tuple (port, {@code d}) is live at the moment of the call (quarantined tuples are not)
+     * @throws IllegalArgumentException if the port is outside 1..65535
+     */
+    public boolean isLive(int port, Destination d) {
+        checkPort(port);
+        Objects.requireNonNull(d, "d");
+        final FlowTable f = flows;
+        return f != null && f.isLive(port, d);
+    }
+
+    /** @return the protocol given to the builder (hash input and messages) */
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    /** @return the local address given to the builder */
+    public InetAddress localAddress() {
+        return localAddress;
+    }
+
+    private String localText() {
+        final String host = localAddress.getHostAddress();
+        return localAddress instanceof Inet4Address ? host : "[" + host + "]";
+    }
+
+    /**
+     * @return whether the port is held at the moment of the call: exclusively, in exclusive quarantine, or by
+     *     at least one live or quarantined connect-style tuple
      * @return whether the port is held at the moment of the call
      * @throws IllegalArgumentException if the port is outside 1..65535
      */
     public boolean isHeld(int port) {
         checkPort(port);
-        return bitmap.isHeld(port);
+        final boolean held = bitmap.isHeld(port);
+        if (!held) {
+            final FlowTable f = flows;
+            if (f != null) {
+                f.afterRelease(); // an observer of a freed port pays what its release may owe a verdict
+            }
+        }
+        return held;
     }
 
     /**
@@ -311,8 +544,9 @@ public final class PortAllocator {
     public AllocatorStats stats() {
         final Selection s = bitmap.selection();
         final long[] totals = threads.totals();
+        final FlowTable f = flows;
         return new AllocatorStats(s.automatic().size(), s.reserved().size(), s.size(), bitmap.heldCount(),
-            totals[0], totals[1], totals[2]);
+            totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(), f == null ? 0 : f.quarantined());
     }
 
     /**
@@ -345,6 +579,10 @@ public final class PortAllocator {
          */
         public int tryAcquire() {
             final ThreadState thread = threads.current();
+            final FlowTable f = flows;
+            if (f != null) {
+                f.expireSome();
+            }
             int port;
             for (;;) {
                 Selection v = view;
@@ -353,8 +591,8 @@ public final class PortAllocator {
                     view = v;
                 }
                 port = bitmap.select(thread.random(), v);
-                if (port != PortBitmap.STALE) {
-                    break;
+                if (port != PortBitmap.STALE && (port != NONE || f == null || !f.expireAllDue())) {
+                    break; // a port, or none even after expiring due quarantine entries
                 }
             }
             return counted(thread, port);
@@ -397,12 +635,27 @@ public final class PortAllocator {
      * each allocator is independent.
      */
     public static final class Builder {
+        private static final Duration MAX_QUARANTINE = Duration.ofDays(36_500);
+        private static final InetAddress WILDCARD = wildcard();
+
+        private static InetAddress wildcard() {
+            try {
+                return InetAddress.getByAddress(new byte[4]);
+            } catch (java.net.UnknownHostException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private PortSet ports = PortSet.IANA_DYNAMIC;
         private PortSet reserved = PortSet.empty();
         private boolean seeded;
         private long seed;
         private Algorithm algorithm = Algorithm.uniform();
         private byte[] secret;
+        private Protocol protocol = Protocol.TCP;
+        private InetAddress localAddress = WILDCARD;
+        private long quarantineNanos;
+        private NanoClock clock = new SystemNanoClock();
 
         private Builder() {
         }
@@ -466,6 +719,58 @@ public final class PortAllocator {
                 throw new IllegalArgumentException("secret must be 16 bytes, but its length is " + key16.length);
             }
             this.secret = key16.clone();
+            return this;
+        }
+
+        /**
+         * @param protocol the protocol of every 5-tuple (hash input of the keyed algorithms, and messages);
+         *     default {@link Protocol#TCP}
+         * @return this builder
+         */
+        public Builder protocol(Protocol protocol) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol");
+            return this;
+        }
+
+        /**
+         * @param address the local address of every 5-tuple (hash input of the keyed algorithms, and messages);
+         *     default the IPv4 wildcard {@code 0.0.0.0}. IPv4 and IPv6 addresses are both accepted; the
+         *     allocator does not check that destinations are of the same family.
+         * @return this builder
+         */
+        public Builder localAddress(InetAddress address) {
+            this.localAddress = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * Sets the quarantine (TIME_WAIT-like reuse delay): a released exclusive port is granted to nobody, and
+         * a released tuple (port, d) is not granted again to {@code d}, until {@code duration} has passed on the
+         * {@link #clock(NanoClock) clock}; while a port has quarantined tuples it is not granted exclusively
+         * either. Expiry is lazy: allocating threads expire due entries (no background thread). Motivating
+         * values: Linux's TIME_WAIT of 60 s for a stack that reuses ports towards the same peer, RFC 6888
+         * REQ-8's 120 s for a CGNAT's external ports.
+         *
+         * @param duration zero (the default) for no quarantine, or a positive duration up to 100 years
+         * @return this builder
+         * @throws IllegalArgumentException if the duration is negative or longer than 100 years
+         */
+        public Builder quarantine(Duration duration) {
+            Objects.requireNonNull(duration, "duration");
+            if (duration.isNegative() || duration.compareTo(MAX_QUARANTINE) > 0) {
+                throw new IllegalArgumentException("quarantine " + duration + " is out of range PT0S.." + MAX_QUARANTINE);
+            }
+            this.quarantineNanos = duration.toNanos();
+            return this;
+        }
+
+        /**
+         * @param clock the time source of quarantine expiry and of Linux's 10-second re-salting; default the
+         *     system's monotonic clock. A simulator injects its virtual clock here.
+         * @return this builder
+         */
+        public Builder clock(NanoClock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -1,11 +1,16 @@
 package dev.portalloc.examples;
 
+import dev.portalloc.Destination;
 import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+
 /**
- * The README's usage snippet, compiled. {@code ReadmeUsageTest} checks that every statement of the README's
- * Java block appears here verbatim, so the README cannot drift from code that compiles.
+ * The README's usage snippets, compiled. {@code ReadmeUsageTest} checks that every statement of the README's
+ * Java blocks appears here verbatim, so the README cannot drift from code that compiles.
  */
 public final class ReadmeUsage {
     private ReadmeUsage() {
@@ -20,7 +25,24 @@ public final class ReadmeUsage {
         return PortSet.of(java.util.Arrays.copyOf(even, 32767)); // 2..65534
     }
 
-    public static void main(String[] args) {
+    /** The connect-style snippet. */
+    static void connectStyle() throws UnknownHostException {
+        PortAllocator client = PortAllocator.builder()
+            .ports(PortSet.parse("32768-60999"))
+            .localAddress(InetAddress.getByName("192.0.2.10"))
+            .quarantine(Duration.ofSeconds(60))       // TIME_WAIT-like reuse delay; default none
+            .build();
+
+        Destination backend = Destination.parse("203.0.113.7:443");   // exact IPv4 or IPv6, no DNS
+        int port = client.acquire(backend);            // a port whose tuple to backend is unused
+        boolean mine = client.tryAcquire(40000, backend); // one specific port (NAT port preservation)
+        client.release(port, backend);                 // the tuple goes into quarantine for 60 s
+
+        System.out.printf("port=%d 40000:%b live=%d quarantined=%d%n", port, mine, client.stats().liveTuples(),
+            client.stats().quarantined());
+    }
+
+    public static void main(String[] args) throws UnknownHostException {
         PortAllocator ports = PortAllocator.builder()
             .ports(PortSet.parse("32768-60999"))      // the automatic set; default PortSet.IANA_DYNAMIC
             .reserved(PortSet.parse("40000-40010"))   // never chosen automatically
@@ -36,5 +58,6 @@ public final class ReadmeUsage {
         int e = even.tryAcquire();               // uniform among free ports of a subset (parity, port blocks)
 
         System.out.printf("p=%d q=%d 8080:%b even=%d (%s)%n", p, q, ok, e, e % 2 == 0 ? "even" : "odd");
+        connectStyle();
     }
 }

@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ReadmeUsageTest {
 
-    /** Every code line of the README's Java block must stand in ReadmeUsage.java (whitespace folded). */
+    /** Every code line of the README's Java blocks must stand in ReadmeUsage.java (whitespace folded). */
     @Test
     void readmeSnippetIsTheCompiledOne() throws IOException {
         Path root = Path.of("").toAbsolutePath();
@@ -20,11 +20,16 @@ class ReadmeUsageTest {
             root = root.getParent();
         }
         String readme = Files.readString(root.resolve("README.md"));
-        int start = readme.indexOf("```java\n");
-        String block = readme.substring(start + 8, readme.indexOf("```", start + 8));
+        StringBuilder blocks = new StringBuilder();
+        int blockCount = 0;
+        for (int start = readme.indexOf("```java\n"); start >= 0; start = readme.indexOf("```java\n", start + 8)) {
+            blocks.append(readme, start + 8, readme.indexOf("```", start + 8));
+            blockCount++;
+        }
+        assertThat(blockCount).isGreaterThanOrEqualTo(2);
         String source = fold(Files.readString(
             root.resolve("examples/src/main/java/dev/portalloc/examples/ReadmeUsage.java")));
-        List<String> lines = block.lines().map(String::strip)
+        List<String> lines = blocks.toString().lines().map(String::strip)
             .filter(l -> !l.isEmpty() && !l.startsWith("import"))
             .collect(Collectors.toList());
         assertThat(lines).isNotEmpty();
@@ -34,7 +39,7 @@ class ReadmeUsageTest {
     }
 
     @Test
-    void runs() {
+    void runs() throws Exception {
         ReadmeUsage.main(new String[0]);
     }
 

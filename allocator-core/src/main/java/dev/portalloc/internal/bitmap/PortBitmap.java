@@ -80,7 +80,7 @@ public final class PortBitmap {
     /** Words covering ports 0..65535. */
     public static final int WORDS = (MAX_PORT + 1) / PORTS_PER_WORD;
     /** log2 of the words per summary block. */
-    static final int BLOCK_SHIFT = 5;
+    public static final int BLOCK_SHIFT = 5;
     /** Ports per summary block. */
     public static final int PORTS_PER_BLOCK = PORTS_PER_WORD << BLOCK_SHIFT;
     /** Summary blocks covering ports 0..65535. */
@@ -356,16 +356,54 @@ public final class PortBitmap {
     }
 
     /**
-     * Frees an exclusively held port.
+     * Turns one specific free port into a SHARED port (held, mark set), whatever the selection: the flow
+     * layer's first join of a port. Same CAS and count as an exclusive claim.
      *
-     * @return false (and no change) if the port was not held
+     * @return true if the port was free and is now SHARED
      */
-    public boolean release(int port) {
+    public boolean tryClaimShared(int port) {
         final int w = wordIndex(port);
         final long bit = heldBit(port);
         final long[] words = this.words;
         long cur = (long) WORD.getAcquire(words, w);
-        if ((cur & bit) == 0) {
+        while ((cur & bit) == 0) {
+            final long witness = (long) WORD.compareAndExchange(words, w, cur, cur | bit | (bit << 32));
+            if (witness == cur) {
+                countClaimed(w);
+                return true;
+            }
+            cur = witness;
+        }
+        return false;
+    }
+
+    /**
+     * Frees an exclusively held port.
+     *
+     * @return false (and no change) if the port was not held exclusively (free, or SHARED)
+     */
+    public boolean release(int port) {
+        return free(port, false);
+    }
+
+    /**
+     * Frees a SHARED port. Only the flow layer's unique leaver of the port calls this.
+     *
+     * @return false (and no change) if the port was not SHARED
+     */
+    public boolean releaseShared(int port) {
+        return free(port, true);
+    }
+
+    /** Frees {@code port} if it is held in the given kind (SHARED or exclusive), following the dirty-mark rule. */
+    private boolean free(int port, boolean shared) {
+        final int w = wordIndex(port);
+        final long bit = heldBit(port);
+        final long mark = bit << 32;
+        final long kind = shared ? mark : 0L;
+        final long[] words = this.words;
+        long cur = (long) WORD.getAcquire(words, w);
+        if ((cur & bit) == 0 || (cur & mark) != kind) {
             payIfObservedFree(cur);
             return false;
         }
@@ -373,15 +411,15 @@ public final class PortBitmap {
         final long mask = selection.maskOf(w);
         long next;
         for (;;) {
-            if ((cur & bit) == 0) { // released by someone else meanwhile (a double release): undo the count
+            if ((cur & bit) == 0 || (cur & mark) != kind) { // changed meanwhile (a double release): undo the count
                 COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), -1);
                 payIfObservedFree(cur);
                 return false;
             }
-            next = cur & ~bit;
+            next = cur & ~bit & ~mark;
             final boolean full = mask != 0 && (~cur & mask) == 0; // a word with nothing selectable never is
             if (full || dirtyMarks(cur) != 0) {
-                next |= bit << 32; // could fool a verdict: mark the port and owe an epoch increment
+                next |= mark; // could fool a verdict: mark the port and owe an epoch increment
             }
             final long witness = (long) WORD.compareAndExchange(words, w, cur, next);
             if (witness == cur) {
@@ -396,6 +434,48 @@ public final class PortBitmap {
             WORD.compareAndSet(words, w, next, next & ~(marks << 32));
         }
         return true;
+    }
+
+    /**
+     * @param w a word index
+     * @return the word (acquire read): held bits low, marks high; a port is exclusive where held and unmarked
+     */
+    public long word(int w) {
+        return (long) WORD.getAcquire(words, w);
+    }
+
+    /**
+     * @param block 0 .. {@value #BLOCKS} - 1
+     * @return the block's free-port count (volatile read; never understates, see the class Javadoc)
+     */
+    public int freeCount(int block) {
+        return (int) COUNT.getVolatile(counts, countIndex(block));
+    }
+
+    /** @return the exclusively held ports of word value {@code w}, as held-bit positions */
+    public static long exclusiveBits(long w) {
+        return w & ~(w >>> 32) & HELD_BITS;
+    }
+
+    /** {@link #state}: the port is free. */
+    public static final int FREE = 0;
+    /** {@link #state}: the port is held exclusively. */
+    public static final int EXCLUSIVE = 1;
+    /** {@link #state}: the port is SHARED (owned by the flow layer). */
+    public static final int SHARED = 3;
+
+    /**
+     * @return {@link #FREE}, {@link #EXCLUSIVE} or {@link #SHARED} (acquire read); seeing the port free in a
+     *     dirty word pays the owed epoch increment, as {@link #isHeld} does
+     */
+    public int state(int port) {
+        final long cur = (long) WORD.getAcquire(words, wordIndex(port));
+        final long bit = heldBit(port);
+        if ((cur & bit) == 0) {
+            payIfObservedFree(cur);
+            return FREE;
+        }
+        return (cur & (bit << 32)) != 0 ? SHARED : EXCLUSIVE;
     }
 
     /** @return whether the port is held; seeing it free in a dirty word pays the owed epoch increment */

@@ -99,7 +99,7 @@ public final class Selection {
      * @return bit b set if every port of summary block b (ports {@code b * 1024 .. b * 1024 + 1023}) is
      *     selectable, so that the block's free count alone tells how many of its ports may be chosen
      */
-    long countedBlocks() {
+    public long countedBlocks() {
         return countedBlocks;
     }
 

@@ -1,6 +1,5 @@
 package dev.portalloc.internal.select;
 
-import dev.portalloc.PortSet;
 import dev.portalloc.internal.bitmap.PortBitmap;
 import dev.portalloc.internal.random.IndexSource;
 
@@ -24,12 +23,8 @@ import java.util.function.Supplier;
  *     and port.</li>
  * </ul>
  */
-public final class ExclusiveContext implements SelectionContext {
+public final class ExclusiveContext extends IndexSpace {
     private final PortBitmap bitmap;
-    private final PortSet space;
-    private final int size;
-    private final int first;
-    private final boolean contiguous;
     private final Supplier<Secret> secret;
     private final long hashWord0;
     private final long address0;
@@ -42,34 +37,15 @@ public final class ExclusiveContext implements SelectionContext {
      * @param localAddress the local address as 16 bytes (IPv6, or IPv4-mapped)
      */
     public ExclusiveContext(PortBitmap bitmap, Supplier<Secret> secret, int protocol, byte[] localAddress) {
+        super(bitmap.selection().automatic());
         if (localAddress.length != 16) {
             throw new IllegalArgumentException("local address must be 16 bytes, but its length is " + localAddress.length);
         }
         this.bitmap = bitmap;
-        this.space = bitmap.selection().automatic();
-        this.size = space.size();
-        this.first = space.first();
-        this.contiguous = space.rangeCount() == 1;
         this.secret = secret;
         this.hashWord0 = ((long) (protocol & 0xff) << 8) | (16L << 16);
-        long a0 = 0;
-        long a1 = 0;
-        for (int i = 7; i >= 0; i--) {
-            a0 = (a0 << 8) | (localAddress[i] & 0xff);
-            a1 = (a1 << 8) | (localAddress[8 + i] & 0xff);
-        }
-        this.address0 = a0;
-        this.address1 = a1;
-    }
-
-    @Override
-    public int size() {
-        return size;
-    }
-
-    @Override
-    public int port(int index) {
-        return contiguous ? first + index : space.nth(index);
+        this.address0 = littleEndian(localAddress, 0);
+        this.address1 = littleEndian(localAddress, 8);
     }
 
     @Override

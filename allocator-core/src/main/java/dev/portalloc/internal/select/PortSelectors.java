@@ -137,6 +137,68 @@ public final class PortSelectors {
         };
     }
 
+    /**
+     * Linux's {@code connect()} scan, {@code __inet_hash_connect()} as of the kernel tree read for research doc
+     * §2.3 (between v6.8 and v6.14, with the 2022 CVE-2022-32296 changes: 2^16-entry table, 64-bit SipHash
+     * offset, 10-second re-salting): {@code port_offset = SipHash(local, remote, remote port, time bucket)};
+     * {@code index} = its low bits modulo the table length; {@code offset = (table[index] + (u32)(port_offset
+     * >> 32)) % remaining}, forced even (the parity of the first port, {@code low}); a pass in steps of 2, then
+     * {@code offset + 1} and a pass over the other parity; after a success {@code table[index] += max(i,
+     * random(0..7) * 2) + 2}, where {@code i} is the distance walked in the successful pass. A failure leaves
+     * the table unchanged. {@code remaining} is the index space rounded down to even, as for bind(0).
+     *
+     * @param tableLength a power of two ({@code 1 << CONFIG_INET_TABLE_PERTURB_ORDER}, 2^16 by default)
+     * @param init the generator that fills the table with random 32-bit values
+     */
+    public static PortSelector linuxConnect(int tableLength, IndexSource init) {
+        return new LinuxConnect(tableLength, init);
+    }
+
+    private static final class LinuxConnect implements PortSelector {
+        private final AtomicIntegerArray table;
+
+        LinuxConnect(int tableLength, IndexSource init) {
+            if (Integer.bitCount(tableLength) != 1) {
+                throw new IllegalArgumentException("table length " + tableLength + " is not a power of two");
+            }
+            table = new AtomicIntegerArray(tableLength);
+            for (int i = 0; i < tableLength; i++) {
+                table.set(i, init.nextIndex(1 << 16) << 16 | init.nextIndex(1 << 16));
+            }
+        }
+
+        @Override
+        public int select(SelectionContext ctx, IndexSource random) {
+            final int n = ctx.size();
+            int remaining = n;
+            if (remaining > 1) {
+                remaining &= ~1;
+            }
+            final long portOffset = ctx.hash(ConnectContext.PURPOSE_TIMED);
+            final int index = (int) (portOffset & (table.length() - 1));
+            int offset = (int) (Integer.toUnsignedLong(table.get(index) + (int) (portOffset >>> 32)) % remaining);
+            offset &= ~1;
+            for (;;) {
+                int at = offset;
+                for (int i = 0; i < remaining; i += 2, at += 2) {
+                    if (at >= remaining) {
+                        at -= remaining;
+                    }
+                    final int port = ctx.port(at);
+                    if (ctx.tryClaim(port)) {
+                        table.getAndAdd(index, Math.max(i, random.nextIndex(8) * 2) + 2);
+                        return port;
+                    }
+                }
+                offset++;
+                if ((offset & 1) == 0 || remaining <= 1) {
+                    break;
+                }
+            }
+            return ctx.completeSearch(random);
+        }
+    }
+
     private static final class BsdSequential implements PortSelector {
         private final AtomicLong next = new AtomicLong();
 

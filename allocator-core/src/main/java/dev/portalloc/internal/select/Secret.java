@@ -53,4 +53,9 @@ public final class Secret {
     long hash24(long m0, long m1, long m2) {
         return SipHash.hash24(k0, k1, m0, m1, m2);
     }
+
+    /** @return SipHash-2-4 of five little-endian words under this key */
+    long hash40(long m0, long m1, long m2, long m3, long m4) {
+        return SipHash.hash40(k0, k1, m0, m1, m2, m3, m4);
+    }
 }

@@ -32,6 +32,8 @@ public final class ThreadState {
 
     private final RandomSource random;
     final WeakReference<Thread> owner;
+    /** The owner's reusable per-call selection context of the allocator's flow layer (owner thread only). */
+    private Object connectContext;
     private long acquisitions;
     private long releases;
     private long failures;
@@ -44,6 +46,16 @@ public final class ThreadState {
     /** @return the owner's generator; only the owning thread may use it */
     public RandomSource random() {
         return random;
+    }
+
+    /** @return the owner's connect-style selection context, or null before {@link #connectContext(Object)} */
+    public Object connectContext() {
+        return connectContext;
+    }
+
+    /** Stores the owner's connect-style selection context (owner thread only). */
+    public void connectContext(Object context) {
+        this.connectContext = context;
     }
 
     /** Counts one successful acquisition (owner thread only). */

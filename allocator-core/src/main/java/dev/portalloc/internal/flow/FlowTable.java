@@ -1,0 +1,477 @@
+package dev.portalloc.internal.flow;
+
+import dev.portalloc.Destination;
+import dev.portalloc.internal.bitmap.PortBitmap;
+import dev.portalloc.internal.bitmap.Selection;
+import dev.portalloc.internal.random.IndexSource;
+import org.agrona.concurrent.NanoClock;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The flow layer of one allocator: connect-style tuples on SHARED ports, the quarantine of released tuples
+ * and exclusive ports, and the uniform, complete selection of a port for a destination.
+ *
+ * <h2>Joining a port for a destination ({@code check_suitable_port})</h2>
+ * {@link #tryJoin}: the tuple must be unused (a read of the table), then {@link PortShares#join} adds a user
+ * to the port (making a FREE port SHARED, or refusing an exclusive one), then the tuple is inserted with
+ * {@code putIfAbsent}, the linearization point of a successful join. If another thread inserted the same
+ * tuple first, the join is undone. A tuple in the table therefore always has its user counted, so a port
+ * with live or quarantined tuples stays SHARED, and an exclusive claim (which needs a FREE word) can never
+ * take it; a port held exclusively is never joined because {@code join} only turns FREE words SHARED.
+ *
+ * <h2>Releasing</h2>
+ * Without quarantine, {@link #release} removes the live tuple (linearization point) and then leaves the
+ * port. With quarantine it replaces LIVE by QUARANTINED (the tuple stays unusable for that destination and
+ * the port stays SHARED) and queues the expiry; the expiring thread later removes the tuple and leaves the
+ * port. Exclusive releases with quarantine keep the port held in the bitmap ({@link PortShares}).
+ *
+ * <h2>The exhaustion verdict for a destination</h2>
+ * {@link #search} probes uniformly first, then lists every candidate (selectable, not held exclusively,
+ * tuple unused) and tries them in random order. If none is left it must decide "nothing suitable"
+ * although ports and tuples are read one after another. Verdict passes announce themselves in
+ * {@code scanners} before reading and check a release {@code epoch} after; every operation that makes a port
+ * suitable again (a tuple removed, an exclusive port freed) reads {@code scanners} after its freeing step
+ * and, only if a verdict pass is running, increments the epoch. These are volatile accesses (sequentially
+ * consistent), so a release that lands behind the pass either sees the announcement and moves the epoch
+ * (the pass retries) or has not returned when the verdict returns (the verdict linearizes before it).
+ * Operations that observe a freed state ({@link #isLive}) pay the increment the same way. The cost outside
+ * verdicts is one read of a line that is only written during verdicts.
+ *
+ * <p>Thread-safety: thread-safe; joins, releases and expiry are lock-free, with the exceptions documented in
+ * {@link PortShares} (a verdict whose last candidates are mid-transition waits for one store) and
+ * {@link QuarantineQueue} (one drainer at a time, never waiting).
+ */
+public final class FlowTable {
+    /** Uniform probes before the exhaustive candidate list. */
+    static final int PROBES = 16;
+    /** {@link #tryJoin} result: the tuple is already live or quarantined. */
+    public static final int USED = 3;
+    /** Probes (of {@link #PROBES}, all failed) that hit the destination's own tuples before it is made hot. */
+    static final int PROMOTE_AFTER = 12;
+    /** Rank/select attempts on a hot destination's hint before the exhaustive pass. */
+    static final int HOT_ATTEMPTS = 4;
+    /** Quarantined entries expired per allocation at most (the verdict expires all due ones). */
+    static final int EXPIRE_PER_CALL = 4;
+    /** Queue reference of an exclusive port's quarantine entry (the key is the port). */
+    private static final Object EXCLUSIVE = new Object();
+
+    private final PortBitmap bitmap;
+    private final PortShares shares;
+    private final TupleTable tuples = new TupleTable();
+    private final HotDestinations hot = new HotDestinations();
+    private final QuarantineQueue quarantine;
+    private final long quarantineNanos;
+    private final NanoClock clock;
+    private final AtomicInteger scanners = new AtomicInteger();
+    private final AtomicLong epoch = new AtomicLong();
+    private final LongAdder quarantinedTuples = new LongAdder();
+    private final QuarantineQueue.Expiry expiry = this::expire;
+    private static final ThreadLocal<int[]> CANDIDATES = ThreadLocal.withInitial(() -> new int[PortBitmap.MAX_PORT + 1]);
+    private static final ThreadLocal<int[]> BLOCK_ESTIMATES = ThreadLocal.withInitial(() -> new int[PortBitmap.BLOCKS]);
+    private static final ThreadLocal<long[]> BLOCK_CANDIDATES =
+        ThreadLocal.withInitial(() -> new long[1 << PortBitmap.BLOCK_SHIFT]);
+
+    /**
+     * @param bitmap the allocator's bitmap
+     * @param quarantineNanos quarantine duration; 0 for none
+     * @param clock the time source of quarantine expiry
+     */
+    public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock) {
+        this.bitmap = bitmap;
+        this.shares = new PortShares(bitmap);
+        this.quarantineNanos = quarantineNanos;
+        this.quarantine = quarantineNanos > 0 ? new QuarantineQueue() : null;
+        this.clock = clock;
+    }
+
+    /** @return the time source */
+    public NanoClock clock() {
+        return clock;
+    }
+
+    /**
+     * RFC 6056's {@code check_suitable_port} for a destination: joins the port if it is not held exclusively
+     * and the tuple is unused.
+     *
+     * @return {@link PortShares#JOINED} (the tuple is now live), {@link PortShares#UNSUITABLE} (held
+     *     exclusively), {@link #USED} (the tuple is live or quarantined) or {@link PortShares#BUSY} (the port
+     *     is mid-transition)
+     */
+    public int tryJoin(int port, Destination d) {
+        return tryJoin(port, d, hot.get(d));
+    }
+
+    private int tryJoin(int port, Destination d, DestinationPorts hint) {
+        if (tuples.isUsed(port, d)) {
+            if (hint != null) {
+                repair(port, d, hint);
+            }
+            return USED;
+        }
+        final int joined = shares.join(port);
+        if (joined != PortShares.JOINED) {
+            return joined;
+        }
+        if (tuples.insertLive(port, d)) {
+            if (hint != null) {
+                hint.set(port); // after the insert: a set bit means a used port (up to a racing release)
+            }
+            return PortShares.JOINED;
+        }
+        shares.leave(port); // the same tuple was taken meanwhile; its owner's user keeps the port SHARED
+        return USED;
+    }
+
+    /** A used port found unmarked in a hot destination's hint: mark it, unless a release just removed it. */
+    private void repair(int port, Destination d, DestinationPorts hint) {
+        hint.set(port);
+        if (!tuples.isUsed(port, d)) {
+            hint.clear(port);
+        }
+    }
+
+    /** After a tuple of {@code d} was removed: unmark it in the hint; the last unmark demotes the destination. */
+    private void unmark(int port, Destination d) {
+        final DestinationPorts hint = hot.get(d);
+        if (hint != null && hint.clear(port) == 0) {
+            hot.demote(d, hint);
+        }
+    }
+
+    /**
+     * Joins one specific port for a destination, waiting out a transition in progress.
+     *
+     * @return true if the tuple is now live
+     */
+    public boolean join(int port, Destination d) {
+        for (;;) {
+            final int r = tryJoin(port, d);
+            if (r != PortShares.BUSY) {
+                return r == PortShares.JOINED;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Releases a live tuple: at once, or into quarantine.
+     *
+     * @return false (and no change) if the tuple was not live
+     */
+    public boolean release(int port, Destination d) {
+        if (quarantine == null) {
+            if (!tuples.removeLive(port, d)) {
+                return false;
+            }
+            unmark(port, d);
+            shares.leave(port);
+            afterRelease();
+            return true;
+        }
+        if (!tuples.quarantine(port, d)) {
+            return false;
+        }
+        quarantinedTuples.increment();
+        final long due = clock.nanoTime() + quarantineNanos;
+        if (d.isIpv4()) {
+            quarantine.offer(due, TupleTable.ipv4Key(port, d), null);
+        } else {
+            quarantine.offer(due, port, TupleTable.ipv6Key(port, d));
+        }
+        return true;
+    }
+
+    /**
+     * Releases an exclusively held port: at once, or into quarantine.
+     *
+     * @return false (and no change) if the port was not held exclusively (or is already quarantined)
+     */
+    public boolean releaseExclusive(int port) {
+        if (quarantine == null) {
+            if (!bitmap.release(port)) {
+                return false;
+            }
+            afterRelease();
+            return true;
+        }
+        if (!shares.quarantineExclusive(port)) {
+            return false;
+        }
+        quarantine.offer(clock.nanoTime() + quarantineNanos, port, EXCLUSIVE);
+        return true;
+    }
+
+    /** After a port or tuple became usable again: pay an epoch increment if a verdict pass is running. */
+    public void afterRelease() {
+        if (scanners.get() != 0) {
+            epoch.incrementAndGet();
+        }
+    }
+
+    private void expire(long key, Object ref) {
+        if (ref == EXCLUSIVE) {
+            shares.expireExclusive((int) key);
+        } else {
+            final boolean removed = ref == null ? tuples.expireIpv4(key) : tuples.expireIpv6((TupleTable.Ipv6Tuple) ref);
+            if (!removed) {
+                throw new AssertionError("quarantined tuple vanished: " + (ref == null ? Long.toHexString(key) : ref));
+            }
+            quarantinedTuples.decrement();
+            final int port = ref == null ? TupleTable.portOf(key) : ((TupleTable.Ipv6Tuple) ref).localPort();
+            if (hot.size() != 0) {
+                final TupleTable.Ipv6Tuple t = (TupleTable.Ipv6Tuple) ref;
+                unmark(port, ref == null ? Destination.ipv4((int) (key >>> 32), (int) (key >>> 16) & 0xFFFF)
+                    : Destination.ipv6(t.high(), t.low(), t.remotePort())); // allocates only while a destination is hot
+            }
+            shares.leave(port);
+        }
+        afterRelease();
+    }
+
+    /** Expires a few due quarantine entries (an allocating thread's share of the lazy work). */
+    public void expireSome() {
+        final QuarantineQueue q = quarantine;
+        if (q != null && !q.isEmpty()) {
+            q.drain(clock.nanoTime(), EXPIRE_PER_CALL, expiry);
+        }
+    }
+
+    /**
+     * Expires every due entry, waiting for a concurrent drainer to finish first.
+     *
+     * @return whether anything expired
+     */
+    public boolean expireAllDue() {
+        final QuarantineQueue q = quarantine;
+        if (q == null || q.isEmpty()) {
+            return false;
+        }
+        int n;
+        while ((n = q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry)) < 0) {
+            Thread.onSpinWait();
+        }
+        return n > 0;
+    }
+
+    /** @return whether the tuple is live; seeing it unused pays the epoch increment a release may owe */
+    public boolean isLive(int port, Destination d) {
+        final boolean live = tuples.isLive(port, d);
+        if (!live) {
+            afterRelease();
+        }
+        return live;
+    }
+
+    /** @return whether the port is in exclusive quarantine */
+    public boolean isExclusivelyQuarantined(int port) {
+        return shares.isExclusivelyQuarantined(port);
+    }
+
+    /**
+     * Uniform selection of a suitable port of the current selection for {@code d}, joined for it: each port
+     * that is selectable, not held exclusively and has no live or quarantined tuple to {@code d} is equally
+     * likely.
+     *
+     * @return the port, or {@link PortBitmap#NONE} if at some moment during the call no port was suitable
+     */
+    public int search(Destination d, IndexSource random) {
+        final DestinationPorts hint = hot.get(d);
+        if (hint != null) {
+            return searchHot(d, hint, random);
+        }
+        final Selection s = bitmap.selection();
+        final int n = s.size();
+        if (n > 0) {
+            int used = 0;
+            for (int probe = 0; probe < PROBES; probe++) {
+                final int port = s.nth(random.nextIndex(n));
+                final int r = tryJoin(port, d, null);
+                if (r == PortShares.JOINED) {
+                    return port;
+                }
+                used += r == USED ? 1 : 0;
+            }
+            if (used >= PROMOTE_AFTER) {
+                return searchHot(d, promote(d, s), random);
+            }
+        }
+        return searchExhaustively(d, random);
+    }
+
+    /** Makes {@code d} hot; the creating thread marks the ports it already uses. */
+    private DestinationPorts promote(Destination d, Selection s) {
+        final DestinationPorts existing = hot.get(d);
+        if (existing != null) {
+            return existing;
+        }
+        final DestinationPorts hint = hot.promote(d);
+        for (int w = s.firstWord(); w <= s.lastWord(); w++) {
+            long bits = s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
+            while (bits != 0) {
+                final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                if (tuples.isUsed(port, d)) {
+                    repair(port, d, hint);
+                }
+            }
+        }
+        return hint;
+    }
+
+    /**
+     * Selection for a hot destination: probes that skip its marked ports, then rank/select over per-block
+     * estimates of the ports it may use (free + SHARED - marked, exact when nothing is in flight) and the words
+     * of one block. Uniform over the suitable ports when the hint is exact; the exhaustive pass remains the
+     * backstop and the only source of the verdict.
+     */
+    private int searchHot(Destination d, DestinationPorts hint, IndexSource random) {
+        final Selection s = bitmap.selection();
+        final int n = s.size();
+        if (n == 0) {
+            return searchExhaustively(d, random);
+        }
+        // Probe only while the destination uses under 3/4 of the ports: beyond, most probes would miss.
+        final int probes = hint.total() < n - (n >>> 2) ? PROBES : 0;
+        for (int probe = 0; probe < probes; probe++) {
+            final int port = s.nth(random.nextIndex(n));
+            if (!hint.isSet(port) && tryJoin(port, d, hint) == PortShares.JOINED) {
+                return port;
+            }
+        }
+        final int[] estimates = BLOCK_ESTIMATES.get();
+        final long[] blockCandidates = BLOCK_CANDIDATES.get();
+        final long counted = s.countedBlocks();
+        final int first = s.firstWord();
+        final int last = s.lastWord();
+        final int firstBlock = first >>> PortBitmap.BLOCK_SHIFT;
+        final int lastBlock = last >>> PortBitmap.BLOCK_SHIFT;
+        for (int attempt = 0; attempt < HOT_ATTEMPTS; attempt++) {
+            int total = 0;
+            for (int b = firstBlock; b <= lastBlock; b++) {
+                final int estimate;
+                if ((counted >>> b & 1L) != 0) {
+                    estimate = Math.max(0, bitmap.freeCount(b) + shares.sharedCount(b) - hint.count(b));
+                } else {
+                    int c = 0;
+                    for (int w = Math.max(first, b << PortBitmap.BLOCK_SHIFT),
+                         end = Math.min(last, ((b + 1) << PortBitmap.BLOCK_SHIFT) - 1); w <= end; w++) {
+                        c += Long.bitCount(candidates(s, hint, w));
+                    }
+                    estimate = c;
+                }
+                estimates[b - firstBlock] = estimate;
+                total += estimate;
+            }
+            if (total == 0) {
+                break;
+            }
+            int r = random.nextIndex(total);
+            int b = 0;
+            while (r >= estimates[b]) {
+                r -= estimates[b++];
+            }
+            final int block = firstBlock + b;
+            final int start = Math.max(first, block << PortBitmap.BLOCK_SHIFT);
+            final int end = Math.min(last, ((block + 1) << PortBitmap.BLOCK_SHIFT) - 1);
+            int actual = 0;
+            for (int w = start; w <= end; w++) {
+                final long c = candidates(s, hint, w);
+                blockCandidates[w - start] = c;
+                actual += Long.bitCount(c);
+            }
+            if (actual == 0) {
+                continue;
+            }
+            if (r >= actual) {
+                r = random.nextIndex(actual); // the estimate was off (a change in flight): any candidate of the block
+            }
+            for (int w = start; w <= end; w++) {
+                long c = blockCandidates[w - start];
+                final int k = Long.bitCount(c);
+                if (r >= k) {
+                    r -= k;
+                    continue;
+                }
+                for (; r > 0; r--) {
+                    c &= c - 1;
+                }
+                final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(c);
+                if (tryJoin(port, d, hint) == PortShares.JOINED) {
+                    return port;
+                }
+                break;
+            }
+        }
+        return searchExhaustively(d, random);
+    }
+
+    /** @return the ports of word {@code w} a hot destination may try: selectable, not exclusive, not marked */
+    private long candidates(Selection s, DestinationPorts hint, int w) {
+        return s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w)) & ~hint.marksOfWord(w);
+    }
+
+    private int searchExhaustively(Destination d, IndexSource random) {
+        final int[] candidates = CANDIDATES.get();
+        final DestinationPorts hint = hot.get(d);
+        scanners.incrementAndGet();
+        try {
+            for (;;) {
+                expireAllDue();
+                final long epoch0 = epoch.get();
+                final Selection s = bitmap.selection();
+                int count = 0;
+                for (int w = s.firstWord(); w <= s.lastWord(); w++) {
+                    long bits = s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
+                    while (bits != 0) {
+                        final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
+                        bits &= bits - 1;
+                        if (!tuples.isUsed(port, d)) {
+                            candidates[count++] = port;
+                        }
+                    }
+                }
+                boolean busy = false;
+                while (count > 0) {
+                    final int i = random.nextIndex(count);
+                    final int port = candidates[i];
+                    final int r = tryJoin(port, d, hint);
+                    if (r == PortShares.JOINED) {
+                        return port;
+                    }
+                    busy |= r == PortShares.BUSY;
+                    candidates[i] = candidates[--count];
+                }
+                if (busy) {
+                    Thread.onSpinWait(); // a port mid-transition may be suitable: look again
+                } else if (epoch.get() == epoch0 && bitmap.selection() == s) {
+                    return PortBitmap.NONE;
+                }
+            }
+        } finally {
+            scanners.decrementAndGet();
+        }
+    }
+
+    /** @return live tuples (weakly consistent) */
+    public long liveTuples() {
+        return tuples.size() - quarantinedTuples.sum();
+    }
+
+    /** @return quarantined tuples and exclusive ports (weakly consistent) */
+    public long quarantined() {
+        return quarantine == null ? 0 : quarantine.size();
+    }
+
+    /** @return whether released ports and tuples go into quarantine */
+    public boolean hasQuarantine() {
+        return quarantine != null;
+    }
+
+    /** @return bytes of fixed state: share counts and, with quarantine, the ring */
+    public long fixedBytes() {
+        return PortShares.stateBytes() + (quarantine != null ? QuarantineQueue.ringBytes() : 0);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.portalloc.internal.flow;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The FIFO of quarantined releases: entries {@code (expiry, key, ref)} in release order, expired lazily by
+ * whichever allocating thread finds the oldest one due.
+ *
+ * <p>Storage: a bounded ring of {@value #RING_CAPACITY} slots in plain arrays (Vyukov's sequence-number
+ * scheme: a producer claims a slot by CAS on the tail, writes it, then publishes it with a release store of
+ * the slot's sequence), so an offer allocates nothing. When the ring is full an entry goes to an unbounded
+ * overflow queue instead (one node per entry: releases beyond {@value #RING_CAPACITY} quarantined entries
+ * allocate). Expiry order: both queues are FIFO; expiry times are release time plus one constant duration,
+ * so they are nearly sorted. A producer that read the clock earlier but published later can place an
+ * earlier expiry behind a later one; that entry then expires up to the difference late, never early.
+ *
+ * <p>Thread-safety: {@link #offer} is lock-free for any number of producers. {@link #drain} admits one
+ * thread at a time through a try-flag: a thread that finds another draining returns at once (it never
+ * waits), so the consumer side is single-threaded without a lock.
+ */
+public final class QuarantineQueue {
+    /** Ring slots; beyond this, entries overflow into a linked queue. */
+    static final int RING_CAPACITY = 1 << 14;
+    private static final int MASK = RING_CAPACITY - 1;
+    private static final VarHandle SEQUENCE = MethodHandles.arrayElementVarHandle(long[].class);
+
+    /** What to do with an entry whose time has come. */
+    @FunctionalInterface
+    public interface Expiry {
+        void expire(long key, Object ref);
+    }
+
+    private final long[] sequence = new long[RING_CAPACITY];
+    private final long[] expiries = new long[RING_CAPACITY];
+    private final long[] keys = new long[RING_CAPACITY];
+    private final Object[] refs = new Object[RING_CAPACITY];
+    private final AtomicLong tail = new AtomicLong();
+    /** Next slot to consume; written only by the drainer, volatile so {@link #size()} can read it. */
+    private volatile long head;
+    private final AtomicInteger draining = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Entry> overflow = new ConcurrentLinkedQueue<>();
+    private final AtomicLong overflowSize = new AtomicLong();
+
+    private record Entry(long expiry, long key, Object ref) {
+    }
+
+    public QuarantineQueue() {
+        for (int i = 0; i < RING_CAPACITY; i++) {
+            sequence[i] = i;
+        }
+    }
+
+    /** Appends an entry (lock-free; allocation-free unless the ring is full). */
+    public void offer(long expiry, long key, Object ref) {
+        long t = tail.get();
+        for (;;) {
+            final int slot = (int) (t & MASK);
+            final long seq = (long) SEQUENCE.getAcquire(sequence, slot);
+            if (seq == t) {
+                final long witness = tail.compareAndExchange(t, t + 1);
+                if (witness == t) {
+                    expiries[slot] = expiry;
+                    keys[slot] = key;
+                    refs[slot] = ref;
+                    SEQUENCE.setRelease(sequence, slot, t + 1); // publishes the plain writes above
+                    return;
+                }
+                t = witness;
+            } else if (seq < t) {
+                // Full: the consumer has not freed this slot yet.
+                overflowSize.incrementAndGet();
+                overflow.add(new Entry(expiry, key, ref));
+                return;
+            } else {
+                t = tail.get(); // another producer took the slot
+            }
+        }
+    }
+
+    /** @return whether any entry may be waiting (a cheap check before reading the clock) */
+    public boolean isEmpty() {
+        return tail.get() == head && overflowSize.get() == 0;
+    }
+
+    /**
+     * Expires up to {@code max} entries whose expiry is at or before {@code now}, oldest first, unless another
+     * thread is draining.
+     *
+     * @return the number expired, or -1 if another thread was draining
+     */
+    public int drain(long now, int max, Expiry action) {
+        if (!draining.compareAndSet(0, 1)) {
+            return -1;
+        }
+        int done = 0;
+        try {
+            long h = head;
+            while (done < max) {
+                final int slot = (int) (h & MASK);
+                if ((long) SEQUENCE.getAcquire(sequence, slot) != h + 1 || expiries[slot] - now > 0) {
+                    break; // empty (or not yet published), or not due
+                }
+                final long key = keys[slot];
+                final Object ref = refs[slot];
+                refs[slot] = null;
+                head = ++h;
+                SEQUENCE.setRelease(sequence, slot, h - 1 + RING_CAPACITY); // frees the slot for producers
+                action.expire(key, ref);
+                done++;
+            }
+            while (done < max) {
+                final Entry e = overflow.peek();
+                if (e == null || e.expiry - now > 0) {
+                    break;
+                }
+                overflow.poll(); // the only consumer: peek and poll see the same entry
+                overflowSize.decrementAndGet();
+                action.expire(e.key, e.ref);
+                done++;
+            }
+        } finally {
+            draining.set(0);
+        }
+        return done;
+    }
+
+    /** @return entries waiting (weakly consistent) */
+    public long size() {
+        return tail.get() - head + overflowSize.get();
+    }
+
+    /** @return bytes of the ring: the three long arrays and the reference array (compressed oops) */
+    public static long ringBytes() {
+        return 3 * (16L + 8L * RING_CAPACITY) + 16L + 4L * RING_CAPACITY;
+    }
+}

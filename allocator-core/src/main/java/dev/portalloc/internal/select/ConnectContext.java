@@ -1,0 +1,86 @@
+package dev.portalloc.internal.select;
+
+import dev.portalloc.Destination;
+import dev.portalloc.PortSet;
+import dev.portalloc.internal.bitmap.PortBitmap;
+import dev.portalloc.internal.flow.FlowTable;
+import dev.portalloc.internal.flow.PortShares;
+import dev.portalloc.internal.random.IndexSource;
+
+import java.util.function.Supplier;
+
+/**
+ * The {@link SelectionContext} of connect-style selection: one per thread and allocator, re-aimed at a
+ * destination for each call ({@link #target}), so a selection allocates nothing.
+ *
+ * <ul>
+ * <li>Index space: the automatic set, as in exclusive mode ({@link IndexSpace}).</li>
+ * <li>{@code check_suitable_port}: the port is selectable and {@link FlowTable#tryJoin} succeeds (not held
+ *     exclusively, the 5-tuple with the destination unused); a port mid-transition counts as unsuitable for
+ *     the RFC sequences, and the complete search waits for it when it is the last candidate.</li>
+ * <li>Complete search: {@link FlowTable#search}, uniform over the suitable ports, complete.</li>
+ * <li>Hash input (RFC 6056 {@code F(local_IP, remote_IP, remote_port)}): five little-endian 64-bit words,
+ *     {@code m0 = purpose | protocol << 8 | remotePort << 16 | timeBucket << 32}, {@code m1, m2} = the local
+ *     address and {@code m3, m4} = the remote address, each as 16 bytes of IPv6 (IPv4 as
+ *     {@code ::ffff:a.b.c.d}) read little-endian. {@code timeBucket} is 0 except for
+ *     {@link #PURPOSE_TIMED}, where it is the allocator clock's nanoseconds divided by 10 s (truncated to 32
+ *     bits), as Linux re-salts its port offset every 10 seconds.</li>
+ * </ul>
+ *
+ * <p>Thread-safety: confined to its thread (it holds the destination of the current call).
+ */
+public final class ConnectContext extends IndexSpace {
+    /** Hash purpose: Linux's offset, with the 10-second time bucket in the input. */
+    public static final long PURPOSE_TIMED = 3;
+    private static final long TEN_SECONDS = 10_000_000_000L;
+
+    private final FlowTable flows;
+    private final PortBitmap bitmap;
+    private final Supplier<Secret> secret;
+    private final long protocolWord;
+    private final long local0;
+    private final long local1;
+    private Destination destination;
+    private long remote0;
+    private long remote1;
+
+    public ConnectContext(PortBitmap bitmap, FlowTable flows, PortSet space, Supplier<Secret> secret, int protocol,
+                          byte[] localAddress) {
+        super(space);
+        this.bitmap = bitmap;
+        this.flows = flows;
+        this.secret = secret;
+        this.protocolWord = (long) (protocol & 0xff) << 8;
+        this.local0 = littleEndian(localAddress, 0);
+        this.local1 = littleEndian(localAddress, 8);
+    }
+
+    /** Aims this context at {@code d} for the calling thread's next selection. */
+    public ConnectContext target(Destination d) {
+        if (d != destination) {
+            destination = d;
+            remote0 = Long.reverseBytes(d.ipv6High());
+            remote1 = Long.reverseBytes(d.ipv6Low());
+        }
+        return this;
+    }
+
+    @Override
+    public boolean tryClaim(int port) {
+        return bitmap.selection().isSelectable(port) && flows.tryJoin(port, destination) == PortShares.JOINED;
+    }
+
+    @Override
+    public int completeSearch(IndexSource random) {
+        return flows.search(destination, random);
+    }
+
+    @Override
+    public long hash(long purpose) {
+        long m0 = purpose | protocolWord | (long) destination.port() << 16;
+        if (purpose == PURPOSE_TIMED) {
+            m0 |= ((flows.clock().nanoTime() / TEN_SECONDS) & 0xFFFF_FFFFL) << 32;
+        }
+        return secret.get().hash40(m0, local0, local1, remote0, remote1);
+    }
+}
