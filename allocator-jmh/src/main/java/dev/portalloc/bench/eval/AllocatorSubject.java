@@ -7,14 +7,19 @@ import dev.portalloc.PortSet;
 import java.time.Duration;
 
 /**
- * A {@link PortAllocator} as a {@link Subject}. In {@link Mode#EXCLUSIVE} mode every allocation is an
- * automatic {@code tryAcquire()} (the destination is ignored, as with {@code bind(0)}).
+ * A {@link PortAllocator} as a {@link Subject}, driven in one of two modes: {@link Mode#CONNECT} (5-tuples:
+ * {@code tryAcquire(d)} / {@code release(port, d)}, a port shared by connections to different destinations) or
+ * {@link Mode#EXCLUSIVE} ({@code bind(0)}-style: {@code tryAcquire()} / {@code release(port)}, the destination
+ * ignored). The allocator is seeded and uses the simulation's clock, so quarantine expiry and Linux's 10-second
+ * hash bucket follow simulated time and seeded runs are reproducible.
  *
  * <p>Thread-safety: as thread-safe as the allocator, but the harness uses it from one thread.
  */
 final class AllocatorSubject implements Subject {
     /** How the allocator is driven. */
     enum Mode {
+        /** {@code tryAcquire(d)} / {@code release(port, d)}. */
+        CONNECT,
         /** {@code tryAcquire()} / {@code release(port)}. */
         EXCLUSIVE
     }
@@ -30,33 +35,23 @@ final class AllocatorSubject implements Subject {
     /**
      * Builds a seeded allocator.
      *
+     * @param mode how it is driven
      * @param spec the algorithm
      * @param ports the automatic set
      * @param reserved the reserved set
      * @param seed the allocator's seed (derives its generator and its secrets)
-     * @param quarantine reuse delay; must be zero in exclusive mode of this release
+     * @param quarantine reuse delay, zero for none
      * @param clock the simulated clock
      * @return the subject
      */
-    static AllocatorSubject create(AlgorithmSpec spec, PortSet ports, PortSet reserved, long seed, Duration quarantine,
-                                   SimulatedClock clock) {
+    static AllocatorSubject create(Mode mode, AlgorithmSpec spec, PortSet ports, PortSet reserved, long seed,
+                                   Duration quarantine, SimulatedClock clock) {
+        final PortAllocator.Builder b = PortAllocator.builder().ports(ports).reserved(reserved).seed(seed)
+            .algorithm(spec.algorithm()).clock(clock);
         if (!quarantine.isZero()) {
-            throw new IllegalArgumentException("quarantine " + quarantine + " needs connect mode, which this "
-                + "allocator-core does not have yet: use quarantine 0");
+            b.quarantine(quarantine);
         }
-        final PortAllocator a = PortAllocator.builder().ports(ports).reserved(reserved).seed(seed)
-            .algorithm(spec.algorithm()).build();
-        return new AllocatorSubject(a, Mode.EXCLUSIVE);
-    }
-
-    /** @return whether {@link #create} supports a non-zero quarantine */
-    static boolean supportsQuarantine() {
-        return false;
-    }
-
-    /** @return whether allocations depend on the destination */
-    static boolean connectModeAvailable() {
-        return false;
+        return new AllocatorSubject(b.build(), mode);
     }
 
     /** @return the allocator, for statistics */
@@ -66,17 +61,21 @@ final class AllocatorSubject implements Subject {
 
     @Override
     public int allocate(Destination destination) {
-        return allocator.tryAcquire();
+        return mode == Mode.CONNECT ? allocator.tryAcquire(destination) : allocator.tryAcquire();
     }
 
     @Override
     public boolean claim(int port, Destination destination) {
-        return allocator.tryAcquire(port);
+        return mode == Mode.CONNECT ? allocator.tryAcquire(port, destination) : allocator.tryAcquire(port);
     }
 
     @Override
     public void free(int port, Destination destination) {
-        allocator.release(port);
+        if (mode == Mode.CONNECT) {
+            allocator.release(port, destination);
+        } else {
+            allocator.release(port);
+        }
     }
 
     @Override
@@ -86,6 +85,6 @@ final class AllocatorSubject implements Subject {
 
     @Override
     public boolean perDestination() {
-        return mode != Mode.EXCLUSIVE;
+        return mode == Mode.CONNECT;
     }
 }

@@ -58,10 +58,11 @@ final class DeviceFingerprintAttack {
      * @param ntries the PoC's {@code LOOPBACK_DEFAULT_NTRIES} (50 for Chrome)
      * @param sandwich the PoC's sandwich size {@code S} (4 for Chrome)
      * @param loopbackPorts loopback destinations classified (64 in the PoC, for T = 256)
-     * @param maxConnections budget of one session; the session fails when it is spent
+     * @param maxPhase1Connections budget of phase 1; the session fails when it is spent (phase 2's count is fixed
+     *     by the other parameters, see {@link #phase2Connections()})
      * @param connectionsPerSecond the attacker-induced connection rate, for the simulated clock
      */
-    record Parameters(int tableLength, int step, int ntries, int sandwich, int loopbackPorts, long maxConnections,
+    record Parameters(int tableLength, int step, int ntries, int sandwich, int loopbackPorts, long maxPhase1Connections,
                       double connectionsPerSecond) {
         Parameters {
             if (tableLength < 2 || sandwich < 1 || sandwich > 16 || ntries < 1 || loopbackPorts < 2 || step < 1) {
@@ -76,12 +77,12 @@ final class DeviceFingerprintAttack {
          *
          * @param tableLength T
          * @param step the increment
-         * @param maxConnections budget per session
+         * @param maxPhase1Connections budget of phase 1
          * @return the parameters
          */
-        static Parameters chromeDefaults(int tableLength, int step, long maxConnections) {
+        static Parameters chromeDefaults(int tableLength, int step, long maxPhase1Connections) {
             final int loopback = (int) Math.ceil(Math.sqrt(16.0 * tableLength));
-            return new Parameters(tableLength, step, 50, 4, loopback, maxConnections, 1000);
+            return new Parameters(tableLength, step, 50, 4, loopback, maxPhase1Connections, 1000);
         }
 
         /** @return connections of phase 2, exact from the PoC's procedure */
@@ -127,8 +128,8 @@ final class DeviceFingerprintAttack {
         final int t = p.tableLength();
         // Phase 1
         while (representatives.size() < t) {
-            if (prober.connections > p.maxConnections()) {
-                return new Session("", prober.connections, 0, "phase 1 spent the budget of " + p.maxConnections()
+            if (prober.connections > p.maxPhase1Connections()) {
+                return new Session("", prober.connections, 0, "phase 1 spent the budget of " + p.maxPhase1Connections()
                     + " connections with " + representatives.size() + " of " + t + " buckets found");
             }
             final Destination[] fresh = new Destination[t - 1];
@@ -198,9 +199,6 @@ final class DeviceFingerprintAttack {
                     return failed(prober, phase1, "loopback port " + (LOOPBACK_PORT_START + base + k)
                         + " claimed by no bucket (noise)");
                 }
-            }
-            if (prober.connections > p.maxConnections()) {
-                return failed(prober, phase1, "phase 2 spent the budget of " + p.maxConnections() + " connections");
             }
         }
         return new Session(canonical(owner), phase1, prober.connections - phase1, null);

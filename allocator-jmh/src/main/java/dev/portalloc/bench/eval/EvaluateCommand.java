@@ -30,6 +30,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of allocators and workloads (default 20260101).")
     String seed;
 
+    @Option(names = "--mode", paramLabel = "MODE",
+        description = "connect (5-tuples per destination, default) or exclusive (bind(0)-style).")
+    String mode;
+
     @Option(names = "--algorithms", paramLabel = "LIST",
         description = "Comma-separated: uniform, bsdSequential, randomStart, randomProbe, hash, doubleHash[:T], "
             + "randomIncrements[:N], linux.")
@@ -106,6 +110,7 @@ final class EvaluateCommand implements Callable<Integer> {
     private Map<String, String> options() {
         final Map<String, String> o = new LinkedHashMap<>();
         put(o, "seed", seed);
+        put(o, "mode", mode);
         put(o, "algorithms", algorithms);
         put(o, "ports", ports);
         put(o, "reserved", reserved);
@@ -139,9 +144,9 @@ final class EvaluateCommand implements Callable<Integer> {
         final Instant start = Instant.now();
         console.printf("portalloc-bench evaluate: %s profile, seed %d, %d algorithms, occupancies %s, sections %s%n",
             s.full() ? "full" : "quick", s.seed(), s.algorithms().size(), s.occupancies(), s.sections());
-        final boolean connect = AllocatorSubject.connectModeAvailable();
+        final boolean connect = s.mode() == AllocatorSubject.Mode.CONNECT;
         final Evaluation evaluation = new Evaluation(s, (spec, seed, q, clock) ->
-            AllocatorSubject.create(spec, s.ports(), s.reserved(), seed, q, clock), connect, console);
+            AllocatorSubject.create(s.mode(), spec, s.ports(), s.reserved(), seed, q, clock), connect, console);
         evaluation.run();
         if (s.sections().contains(EvaluationSettings.Section.SPEED)) {
             console.println("speed: running JMH (ExclusiveAllocationBenchmark), " + (s.full() ? "full" : "short")
@@ -155,7 +160,7 @@ final class EvaluateCommand implements Callable<Integer> {
         header.add("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version")
             + "; " + Runtime.getRuntime().availableProcessors() + " CPUs; " + System.getProperty("os.name") + " "
             + System.getProperty("os.arch"));
-        header.add("Command: portalloc-bench evaluate " + String.join(" ", commandSpec.commandLine().getParseResult().originalArgs()));
+        header.add("Command: portalloc-bench " + String.join(" ", commandSpec.commandLine().getParseResult().originalArgs()));
         header.add("Seed: " + s.seed() + " (same seed → same quality figures; timings and memory are measured)");
         header.add("Mode: " + (connect ? "connect (5-tuples, per destination)" : "exclusive (bind(0)-style; the "
             + "destination is ignored by the allocator)"));

@@ -21,6 +21,7 @@ import java.util.Set;
  * <p>Thread-safety: immutable value.
  *
  * @param seed seed of the allocators and of the workload generator
+ * @param mode connect (5-tuples) or exclusive ({@code bind(0)}-style) allocation
  * @param algorithms algorithms compared, in report order
  * @param ports the automatic port set
  * @param reserved ports never chosen automatically
@@ -43,6 +44,7 @@ import java.util.Set;
  */
 public record EvaluationSettings(
     long seed,
+    AllocatorSubject.Mode mode,
     List<AlgorithmSpec> algorithms,
     PortSet ports,
     PortSet reserved,
@@ -82,7 +84,7 @@ public record EvaluationSettings(
     }
 
     /** Keys accepted in settings files and maps (the long option names without dashes). */
-    public static final List<String> KEYS = List.of("seed", "algorithms", "ports", "reserved", "quarantine",
+    public static final List<String> KEYS = List.of("seed", "mode", "algorithms", "ports", "reserved", "quarantine",
         "occupancies", "sections", "full", "out", "trace", "popularity", "lifetime", "destinations",
         "zipfExponent", "hotShare", "arrivalRate", "allocations", "leakageTrials", "fingerprintDevices",
         "fingerprintTables");
@@ -99,6 +101,7 @@ public record EvaluationSettings(
     public static Map<String, String> defaults(boolean full) {
         final Map<String, String> d = new LinkedHashMap<>();
         d.put("seed", "20260101");
+        d.put("mode", "connect");
         d.put("algorithms", "uniform,bsdSequential,randomStart,randomProbe,hash,doubleHash:256,doubleHash:65536,"
             + "randomIncrements:500,linux");
         d.put("ports", "32768-60999");
@@ -171,6 +174,7 @@ public record EvaluationSettings(
         }
         return new EvaluationSettings(
             v.longValue("seed"),
+            v.enumValue("mode", v.get("mode"), AllocatorSubject.Mode.class),
             List.copyOf(AlgorithmSpec.parseList(v.get("algorithms"))),
             ports,
             reserved,
