@@ -77,23 +77,22 @@ final class Charts {
      *
      * @param title the title
      * @param yTitle the y-axis title
-     * @param bars series name → (category → value)
-     * @param logY logarithmic y axis
+     * @param bars series name → (category → value); non-finite values are drawn as 0
      * @return base64 PNG
      * @throws IOException if encoding fails
      */
-    static String bars(String title, String yTitle, LinkedHashMap<String, LinkedHashMap<String, Double>> bars, boolean logY)
+    static String bars(String title, String yTitle, LinkedHashMap<String, LinkedHashMap<String, Double>> bars)
         throws IOException {
         final CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
             .yAxisTitle(yTitle).build();
-        chart.getStyler().setYAxisLogarithmic(logY).setXAxisLabelRotation(30);
+        chart.getStyler().setXAxisLabelRotation(30);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         for (Map.Entry<String, LinkedHashMap<String, Double>> e : bars.entrySet()) {
             final List<String> xs = new ArrayList<>(e.getValue().keySet());
             final List<Double> ys = new ArrayList<>();
             for (double v : e.getValue().values()) {
-                ys.add(Double.isFinite(v) && (!logY || v > 0) ? v : (logY ? 1e-9 : 0));
+                ys.add(Double.isFinite(v) ? v : 0);
             }
             if (!xs.isEmpty()) {
                 chart.addSeries(e.getKey(), xs, ys);

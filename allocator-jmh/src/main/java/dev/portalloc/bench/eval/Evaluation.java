@@ -90,6 +90,7 @@ final class Evaluation {
             .setUpdateIntervalMillis(500).showSpeed().build()) {
             progress = bar;
             if (sections.contains(EvaluationSettings.Section.QUALITY)) {
+                warmUp();
                 quality();
             }
             if (sections.contains(EvaluationSettings.Section.LEAKAGE)) {
@@ -151,7 +152,7 @@ final class Evaluation {
                             settings.arrivalRate(), settings.allocations(), PROBE_EVERY);
                         progress.setExtraMessage(spec.label() + " " + w.label() + " " + occupancy);
                         final ChurnRun run = churn(spec, w, Duration.ZERO, "quality");
-                        record(spec, w, run, "");
+                        record(spec, w, run);
                         final Duration q = quarantineForReuse();
                         if (!q.isZero()) {
                             final ChurnWorkload shorter = new ChurnWorkload(occupancy, popularity, lifetime,
@@ -167,6 +168,19 @@ final class Evaluation {
         }
     }
 
+    /**
+     * Runs each algorithm briefly before the timed runs, so that the cost figures of the first runs do not
+     * include class loading and JIT compilation. Its figures are discarded.
+     */
+    private void warmUp() {
+        for (AlgorithmSpec spec : settings.algorithms()) {
+            progress.setExtraMessage("warm-up " + spec.label());
+            final ChurnWorkload w = new ChurnWorkload(0.5, Popularity.Kind.UNIFORM, Lifetimes.Kind.EXPONENTIAL,
+                settings.destinations(), settings.zipfExponent(), settings.hotShare(), settings.arrivalRate(), 3000, 0);
+            churn(spec, w, Duration.ZERO, "warm-up");
+        }
+    }
+
     private ChurnRun churn(AlgorithmSpec spec, ChurnWorkload w, Duration quarantine, String section) {
         final String[] name = {section, spec.label(), w.label(), Double.toString(w.occupancy())};
         final SimulatedClock clock = new SimulatedClock();
@@ -176,7 +190,7 @@ final class Evaluation {
         return run.run();
     }
 
-    private void record(AlgorithmSpec spec, ChurnWorkload w, ChurnRun run, String prefix) {
+    private void record(AlgorithmSpec spec, ChurnWorkload w, ChurnRun run) {
         final String a = spec.label();
         final String wl = w.label();
         final double occ = w.occupancy();
@@ -204,6 +218,7 @@ final class Evaluation {
         }
         final Histogram h = run.latencyNanos();
         results.add("quality", a, wl, occ, "cost.meanNs", h.getMean());
+        results.add("quality", a, wl, occ, "cost.p50Ns", h.getValueAtPercentile(50));
         results.add("quality", a, wl, occ, "cost.p99Ns", h.getValueAtPercentile(99));
         results.add("quality", a, wl, occ, "cost.maxNs", h.getMaxValue());
         reuse(a, wl, occ, "reuse.", run);
