@@ -13,17 +13,11 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class PerformanceGoalsTest {
-    private static String run(String benchmark, String occupancy, double score) {
-        final String params = occupancy.isEmpty() ? "" : ", \"params\" : { \"occupancy\" : \"" + occupancy + "\" }";
-        return "{ \"benchmark\" : \"dev.portalloc.bench.ExclusiveAllocationBenchmark." + benchmark + "\", \"threads\" : 1"
-            + params + ", \"primaryMetric\" : { \"score\" : " + score + ", \"scoreError\" : \"NaN\", \"scoreUnit\" : \"ns/op\" } }";
-    }
-
     @Test
     void readsJmhJsonAndJudgesTheTargets() {
         final String json = "[" + String.join(",",
-            run("allocator", "0.5", 10), run("allocator", "0.99", 12), run("allocator", "one-free", 40),
-            run("controlPrivateCas", "", 3), run("controlThreadLocalRandom", "", 4)) + "]";
+            JmhJson.run("allocator", "0.5", 10), JmhJson.run("allocator", "0.99", 12), JmhJson.run("allocator", "one-free", 40),
+            JmhJson.run("controlPrivateCas", "", 3), JmhJson.run("controlThreadLocalRandom", "", 4)) + "]";
         final JmhScores scores = JmhScores.parse(json, "test");
         assertThat(scores.get("ExclusiveAllocationBenchmark.allocator", "0.5").orElseThrow().score()).isEqualTo(10);
         final var verdicts = PerformanceGoals.check(scores);
@@ -37,7 +31,7 @@ class PerformanceGoalsTest {
     @Test
     void checkGoalsExitsNonZeroOnFail(@TempDir Path dir) throws IOException {
         final Path file = dir.resolve("jmh.json");
-        Files.writeString(file, "[" + run("allocator", "0.5", 10) + "," + run("allocator", "0.99", 100) + "]");
+        Files.writeString(file, "[" + JmhJson.run("allocator", "0.5", 10) + "," + JmhJson.run("allocator", "0.99", 100) + "]");
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         final CheckGoalsCommand command = new CheckGoalsCommand();
         command.out = new PrintStream(out, true, StandardCharsets.UTF_8);

@@ -11,17 +11,11 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ReportWriterTest {
-    private static String run(String benchmark, String occupancy, double score) {
-        final String params = occupancy.isEmpty() ? "" : ", \"params\" : { \"occupancy\" : \"" + occupancy + "\" }";
-        return "{ \"benchmark\" : \"dev.portalloc.bench.ExclusiveAllocationBenchmark." + benchmark + "\", \"threads\" : 1"
-            + params + ", \"primaryMetric\" : { \"score\" : " + score + ", \"scoreError\" : 0.5, \"scoreUnit\" : \"ns/op\" } }";
-    }
-
     @Test
     void speedSectionShowsScoresRatiosAndTargets(@TempDir Path dir) throws IOException {
         final Results results = new Results();
-        SpeedSection.add(JmhScores.parse("[" + run("allocator", "0.5", 50) + "," + run("allocator", "0.99", 200) + ","
-            + run("operatingSystem", "", 12000) + "]", "t"), results);
+        SpeedSection.add(JmhScores.parse("[" + JmhJson.run("allocator", "0.5", 50) + "," + JmhJson.run("allocator", "0.99", 200) + ","
+            + JmhJson.run("operatingSystem", "", 12000) + "]", "t"), results);
         final List<String> notes = new ArrayList<>();
         new ReportWriter(EvaluationSettings.parse(EvaluationSettings.defaults(false)), results, notes, List.of(),
             List.of("test")).write(dir);
