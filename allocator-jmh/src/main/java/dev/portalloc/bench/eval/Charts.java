@@ -22,7 +22,7 @@ import java.util.Map;
  * <p>Thread-safety: stateless; AWT is used headless.
  */
 final class Charts {
-    static final int WIDTH = 760;
+    static final int WIDTH = 900;
     static final int HEIGHT = 420;
 
     static {

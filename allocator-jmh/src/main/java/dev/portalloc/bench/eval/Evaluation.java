@@ -155,11 +155,11 @@ final class Evaluation {
                         record(spec, w, run);
                         final Duration q = quarantineForReuse();
                         if (!q.isZero()) {
-                            final ChurnWorkload shorter = new ChurnWorkload(occupancy, popularity, lifetime,
+                            final ChurnWorkload spanning = new ChurnWorkload(occupancy, popularity, lifetime,
                                 settings.destinations(), settings.zipfExponent(), settings.hotShare(),
-                                settings.arrivalRate(), Math.max(100, settings.allocations() / 2), 0);
-                            final ChurnRun quarantined = churn(spec, shorter, q, "quality-quarantine");
-                            recordQuarantined(spec, shorter, quarantined);
+                                settings.arrivalRate(), quarantineRunAllocations(q), 0);
+                            final ChurnRun quarantined = churn(spec, spanning, q, "quality-quarantine");
+                            recordQuarantined(spec, spanning, quarantined);
                         }
                         progress.step();
                     }
@@ -179,6 +179,15 @@ final class Evaluation {
                 settings.destinations(), settings.zipfExponent(), settings.hotShare(), settings.arrivalRate(), 3000, 0);
             churn(spec, w, Duration.ZERO, "warm-up");
         }
+    }
+
+    /**
+     * Allocations of a quarantine run: enough simulated time for three quarantine periods, so that tuples are
+     * reused at all (a run shorter than the quarantine shows none), bounded by 4 × the normal run.
+     */
+    private int quarantineRunAllocations(Duration q) {
+        final double threePeriods = 3 * q.toNanos() / 1e9 * settings.arrivalRate();
+        return (int) Math.min(4L * settings.allocations(), Math.max(settings.allocations() / 2, (long) threePeriods));
     }
 
     private ChurnRun churn(AlgorithmSpec spec, ChurnWorkload w, Duration quarantine, String section) {

@@ -156,15 +156,15 @@ final class ReportWriter {
                 }
             }
             tables.add(security);
-            chart("P1, view (b), " + workload, () -> Charts.versusOccupancy("Guess success P1, view (b): previous ports to the destination ("
-                + workload + ")", "P1 (log)", seriesByAlgorithm("quality", workload, "guess.b.best.P1"), true));
-            chart("P1, view (c), " + workload, () -> Charts.versusOccupancy("Guess success P1, view (c): attacker's own probes around the victim ("
-                + workload + ")", "P1 (log)", seriesByAlgorithm("quality", workload, "guess.c.best.P1"), true));
+            chart("P1, view (b), " + workload, () -> Charts.versusOccupancy("P1, view (b), " + workload, "P1 (log)",
+                seriesByAlgorithm("quality", workload, "guess.b.best.P1"), true));
+            chart("P1, view (c), " + workload, () -> Charts.versusOccupancy("P1, view (c), " + workload, "P1 (log)",
+                seriesByAlgorithm("quality", workload, "guess.c.best.P1"), true));
             tables.add(operation);
-            chart("cost p99, " + workload, () -> Charts.versusOccupancy("Cost per allocation, p99 (" + workload + ")",
+            chart("cost p99, " + workload, () -> Charts.versusOccupancy("Cost per allocation, p99, " + workload,
                 "ns (log)", seriesByAlgorithm("quality", workload, "cost.p99Ns"), true));
-            chart("tuple reuse p1, " + workload, () -> Charts.versusOccupancy("5-tuple reuse interval, 1st percentile (" + workload
-                + ")", "allocations to the destination (log)", seriesByAlgorithm("quality", workload,
+            chart("tuple reuse p1, " + workload, () -> Charts.versusOccupancy("5-tuple reuse interval p1, " + workload,
+                "allocations to the destination (log)", seriesByAlgorithm("quality", workload,
                 "reuse.tuple.allocations.p1"), true));
         }
         leakageTable();
@@ -267,7 +267,7 @@ final class ReportWriter {
         }
         bars.put("ratio to allocator at 50 %, 1 thread", ratios);
         tables.add(t);
-        chart("speed", () -> Charts.bars("JMH scores relative to the 1-thread allocator at 50 % occupancy", "ratio", bars));
+        chart("speed", () -> Charts.bars("JMH score / allocator at 50 %", "ratio", bars));
         final List<Results.Row> goals = results.rows().stream().filter(r -> r.section().equals("goals")).toList();
         if (!goals.isEmpty()) {
             final Table g = new Table("Performance targets of allocator-jmh/README.md, from this run's short JMH iterations",

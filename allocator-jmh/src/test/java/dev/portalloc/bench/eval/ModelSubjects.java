@@ -92,27 +92,13 @@ final class ModelSubjects {
         }
     }
 
-    /** Exclusive sequential allocator (BSD-like); its rekey jumps back to the first port, reusing recent ports. */
-    static final class RewindingSequential implements Subject {
-        private final PortSet ports;
-        private final BitSet held = new BitSet();
-        private int next;
+    /** Exclusive-mode models: one set of held ports, whatever the destination. */
+    abstract static class ExclusiveModel implements Subject {
+        final PortSet ports;
+        final BitSet held = new BitSet();
 
-        RewindingSequential(PortSet ports) {
+        ExclusiveModel(PortSet ports) {
             this.ports = ports;
-        }
-
-        @Override
-        public int allocate(Destination d) {
-            for (int i = 0; i < ports.size(); i++) {
-                final int port = ports.nth(next);
-                next = (next + 1) % ports.size();
-                if (!held.get(port)) {
-                    held.set(port);
-                    return port;
-                }
-            }
-            return PortAllocator.NONE;
         }
 
         @Override
@@ -131,7 +117,6 @@ final class ModelSubjects {
 
         @Override
         public void rekey() {
-            next = 0;
         }
 
         @Override
@@ -140,15 +125,40 @@ final class ModelSubjects {
         }
     }
 
+    /** Exclusive sequential allocator (BSD-like); its rekey jumps back to the first port, reusing recent ports. */
+    static final class RewindingSequential extends ExclusiveModel {
+        private int next;
+
+        RewindingSequential(PortSet ports) {
+            super(ports);
+        }
+
+        @Override
+        public int allocate(Destination d) {
+            for (int i = 0; i < ports.size(); i++) {
+                final int port = ports.nth(next);
+                next = (next + 1) % ports.size();
+                if (!held.get(port)) {
+                    held.set(port);
+                    return port;
+                }
+            }
+            return PortAllocator.NONE;
+        }
+
+        @Override
+        public void rekey() {
+            next = 0;
+        }
+    }
+
     /** Exclusive allocator that, like a capped random search, reports exhaustion after a few random probes. */
-    static final class GivesUpEarly implements Subject {
-        private final PortSet ports;
-        private final BitSet held = new BitSet();
+    static final class GivesUpEarly extends ExclusiveModel {
         private final SplittableRandom random = new SplittableRandom(1);
         private final int probes;
 
         GivesUpEarly(PortSet ports, int probes) {
-            this.ports = ports;
+            super(ports);
             this.probes = probes;
         }
 
@@ -162,25 +172,6 @@ final class ModelSubjects {
                 }
             }
             return PortAllocator.NONE;
-        }
-
-        @Override
-        public boolean claim(int port, Destination d) {
-            return false;
-        }
-
-        @Override
-        public void free(int port, Destination d) {
-            held.clear(port);
-        }
-
-        @Override
-        public void rekey() {
-        }
-
-        @Override
-        public boolean perDestination() {
-            return false;
         }
     }
 }
