@@ -349,7 +349,7 @@ final class Evaluation {
             if (!spec.label().equals("linux") && !settings.fingerprintTables().contains(spec.tableLength())) {
                 notes.add("Fingerprint: " + spec.label() + " not simulated: its table length " + spec.tableLength()
                     + " is not in fingerprintTables " + settings.fingerprintTables() + " (the 2^16 simulation takes "
-                    + "about 7 minutes per device on 2 cores; it runs with --full or --fingerprintTables 256,65536).");
+                    + "about 10 minutes per device on 2 cores; it runs with --full or --fingerprintTables 256,65536).");
             }
             for (int table : settings.fingerprintTables()) {
                 progress.setExtraMessage("fingerprint " + spec.label() + " T=" + table);
@@ -366,9 +366,10 @@ final class Evaluation {
             return;
         }
         final int step = linux ? 2 : 1;
-        // phase 1 needs about 35-75 × T connections on an idle device (more for larger T: the last buckets are
-        // found like the last coupons); 200 × T bounds a failing attack without cutting a working one short
-        final long budget = 200L * table;
+        // phase 1 needs about 35-75 × T connections on an idle device (34 × T measured at 2^8, 74 × T at 2^16:
+        // the last buckets are found like the last coupons); 120 × T bounds a failing attack (linux) without
+        // cutting a working one short
+        final long budget = 120L * table;
         final DeviceFingerprintAttack.Parameters p = DeviceFingerprintAttack.Parameters.chromeDefaults(table, step, budget);
         final List<DeviceFingerprintAttack.Session> sessions = new ArrayList<>();
         int stable = 0;
