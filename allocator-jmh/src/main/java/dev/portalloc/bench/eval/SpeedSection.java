@@ -48,8 +48,45 @@ final class SpeedSection {
                 .measurementIterations(2).measurementTime(TimeValue.milliseconds(300))
                 .param("occupancy", "0.5", "0.99", "one-free", "full");
         }
+        waitForJmhLock();
         new Runner(options.build()).run();
         add(JmhScores.read(json), results);
+    }
+
+    /** How long to wait for another JMH run on this machine to release JMH's lock file. */
+    static final long LOCK_WAIT_MILLIS = 180_000;
+
+    /**
+     * Waits (at most {@link #LOCK_WAIT_MILLIS}) until no other JMH run holds {@code java.io.tmpdir/jmh.lock}:
+     * JMH refuses to start while another run holds it, and two JMH runs on one machine would disturb each other's
+     * scores anyway. The lock is only tested here and released at once; JMH takes it itself.
+     */
+    private static void waitForJmhLock() throws IOException {
+        final Path lock = Path.of(System.getProperty("java.io.tmpdir"), "jmh.lock");
+        final long deadline = System.currentTimeMillis() + LOCK_WAIT_MILLIS;
+        boolean told = false;
+        while (System.currentTimeMillis() < deadline) {
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lock,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                 java.nio.channels.FileLock held = channel.tryLock()) {
+                if (held != null) {
+                    return;
+                }
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                return; // held by this JVM: let JMH report it
+            }
+            if (!told) {
+                System.out.println("speed: another JMH run holds " + lock + "; waiting up to "
+                    + LOCK_WAIT_MILLIS / 1000 + " s ...");
+                told = true;
+            }
+            try {
+                Thread.sleep(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /**
