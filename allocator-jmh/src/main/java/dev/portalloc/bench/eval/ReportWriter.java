@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -335,10 +334,4 @@ final class ReportWriter {
         }
         return sb.append("</body></html>\n").toString().replace("\u00a0", " ");
     }
-
-    /** @return the report's file names, for the console */
-    static List<String> files() {
-        return List.of("report.html", "summary.md", "results.csv");
-    }
-
 }
