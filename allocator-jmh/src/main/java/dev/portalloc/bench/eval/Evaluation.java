@@ -24,6 +24,8 @@ import java.util.List;
 final class Evaluation {
     /** One victim allocation in this many is sandwiched by attacker probes (metric 1, view c). */
     static final int PROBE_EVERY = 8;
+    /** Live tuples of the memory section's per-tuple measurement. */
+    static final int TUPLES = 100_000;
 
     private final EvaluationSettings settings;
     private final SubjectFactory factory;
@@ -418,6 +420,9 @@ final class Evaluation {
             final int count = spec.tableLength() >= 1 << 14 ? 40 : 200;
             results.add("memory", spec.label(), "-", Double.NaN, "bytesPerAllocator",
                 MemoryCost.bytesPerAllocator(spec, settings.ports(), settings.reserved(), count));
+            final double[] perTuple = MemoryCost.bytesPerTuple(spec, settings.ports(), settings.reserved(), TUPLES);
+            results.add("memory", spec.label(), "-", Double.NaN, "bytesPerLiveTuple", perTuple[0]);
+            results.add("memory", spec.label(), "-", Double.NaN, "bytesPerQuarantinedEntryOverLive", perTuple[1]);
             progress.step();
         }
     }

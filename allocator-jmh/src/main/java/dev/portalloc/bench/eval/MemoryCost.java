@@ -42,6 +42,46 @@ final class MemoryCost {
         return (after - before) / (double) count;
     }
 
+    /**
+     * Heap bytes per live IPv4 5-tuple and per quarantined entry: one connect-mode allocator gets {@code tuples}
+     * tuples to 1,000 destinations (heap growth / tuples = per live tuple), then releases them all with a one-hour
+     * quarantine (growth since the live state / tuples = what a quarantined entry adds over a freed live one;
+     * the live tuple's own bytes may be reused by it, so this is not the entry's whole size).
+     *
+     * @param spec the algorithm
+     * @param ports the automatic set
+     * @param reserved the reserved set
+     * @param tuples tuples to create
+     * @return {bytes per live tuple, bytes per quarantined entry relative to the freed live tuple}
+     * @throws InterruptedException if interrupted while letting the collector settle
+     */
+    static double[] bytesPerTuple(AlgorithmSpec spec, PortSet ports, PortSet reserved, int tuples)
+        throws InterruptedException {
+        final SimulatedClock clock = new SimulatedClock();
+        final PortAllocator a = PortAllocator.builder().ports(ports).reserved(reserved).seed(1).algorithm(spec.algorithm())
+            .clock(clock).quarantine(java.time.Duration.ofHours(1)).build();
+        final Destination[] destinations = new Destination[1000];
+        for (int i = 0; i < destinations.length; i++) {
+            destinations[i] = Destinations.workload(i);
+        }
+        a.release(a.acquire(destinations[0]), destinations[0]); // thread state, flow table created
+        clock.advanceTo(7200); // ... and its quarantine entry expired
+        a.release(a.acquire(destinations[1]), destinations[1]);
+        clock.advanceTo(14400);
+        final int[] granted = new int[tuples];
+        final long empty = usedAfterGc();
+        for (int i = 0; i < tuples; i++) {
+            granted[i] = a.acquire(destinations[i % destinations.length]);
+        }
+        final long live = usedAfterGc();
+        for (int i = 0; i < tuples; i++) {
+            a.release(granted[i], destinations[i % destinations.length]);
+        }
+        final long quarantined = usedAfterGc();
+        Reference.reachabilityFence(a);
+        return new double[] {(live - empty) / (double) tuples, (quarantined - live) / (double) tuples};
+    }
+
     static long usedAfterGc() throws InterruptedException {
         final Runtime runtime = Runtime.getRuntime();
         long used = Long.MAX_VALUE;

@@ -170,8 +170,9 @@ final class ReportWriter {
         fingerprintTable();
         simpleTable("rekey", "Rekey disruption (metric 8): fraction of 5-tuple reuses below the pre-rekey 1st percentile",
             List.of("threshold.allocations", "early.control", "early.afterRekey", "min.afterRekey"));
-        simpleTable("memory", "Memory (metric 9): heap bytes per allocator (estimate from heap growth)",
-            List.of("bytesPerAllocator"));
+        simpleTable("memory", "Memory (metric 9): heap bytes (estimates from heap growth; per tuple: 100,000 IPv4 "
+            + "tuples to 1,000 destinations)", List.of("bytesPerAllocator", "bytesPerLiveTuple",
+            "bytesPerQuarantinedEntryOverLive"));
         simpleTable("trace", "Trace replay: " + settings.trace(), List.of("opens", "granted", "exhaustion.true",
             "exhaustion.false", "explicitConflicts", "ledger.violations", "guess.b.trials", "guess.b.best.P1", "guess.b.ideal.P1"));
         speedTable();
