@@ -43,6 +43,8 @@ final class DeviceFingerprintAttack {
     static final int POOL_PORT_START = 11000;
     /** Size of the PoC's pool of attacker destination ports. */
     static final int POOL_PORT_SIZE = 16384;
+    /** Attacker destinations available: 256 server addresses × the pool of ports. */
+    static final long ATTACKER_DESTINATIONS = 256L * POOL_PORT_SIZE;
     /** First loopback destination port. */
     static final int LOOPBACK_PORT_START = 1024;
 
@@ -131,6 +133,10 @@ final class DeviceFingerprintAttack {
             if (prober.connections > p.maxPhase1Connections()) {
                 return new Session("", prober.connections, 0, "phase 1 spent the budget of " + p.maxPhase1Connections()
                     + " connections with " + representatives.size() + " of " + t + " buckets found");
+            }
+            if (used.size() + (long) (t - 1) > ATTACKER_DESTINATIONS) {
+                return new Session("", prober.connections, 0, "phase 1 used up the attacker's " + ATTACKER_DESTINATIONS
+                    + " destinations with " + representatives.size() + " of " + t + " buckets found");
             }
             final Destination[] fresh = new Destination[t - 1];
             for (int i = 0; i < fresh.length; i++) {
