@@ -118,8 +118,8 @@ public record EvaluationSettings(
         d.put("zipfExponent", "1.0");
         d.put("hotShare", "0.9");
         d.put("arrivalRate", "100");
-        d.put("allocations", full ? "100000" : "6000");
-        d.put("leakageTrials", full ? "20000" : "1200");
+        d.put("allocations", full ? "100000" : "4000");
+        d.put("leakageTrials", full ? "20000" : "1000");
         d.put("fingerprintDevices", full ? "20" : "4");
         d.put("fingerprintTables", full ? "256,65536" : "256");
         return d;
