@@ -17,9 +17,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * JOL: the growth of the used heap (median of {@value #SAMPLES} samples, each after {@link System#gc()})
  * while one allocator over {@link PortSet#LINUX_DEFAULT} (28,232 ports) is filled. Everything the caller
  * keeps (destinations, the list of acquired ports) is allocated before the baseline, so the difference is
- * the allocator's own growth. Next to each figure it prints the length of the tuple table's
- * {@code NonBlockingHashMapLong} arrays, read by reflection (the benchmark jar is a classpath, so the
- * internals are reachable).
+ * the allocator's own growth. Next to each figure it prints the size of the IPv4 tuple table
+ * ({@code Ipv4TupleTable}: main and overflow buckets) and the number of hot destinations, read by reflection
+ * (the benchmark jar is a classpath, so the internals are reachable).
  *
  * <p>Spreads:
  * <ul>
@@ -30,7 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * <li>quarantine: the 10,000 x 100 spread with a one-hour quarantine, then every tuple released: bytes per
  *     quarantined entry (the tuple stays in the table as QUARANTINED, plus its entry in the expiry FIFO);</li>
  * <li>churn: the 10,000 x 100 spread without quarantine, then {@value #CHURN_SECONDS} s of acquire + release
- *     to random destinations (the live count stays 10^6): how the table grows under key churn.</li>
+ *     to random destinations (the live count stays 10^6): whether the table grows under key churn.</li>
  * </ul>
  *
  * <p>Run: {@code java -XX:+UseSerialGC -Xmx4g -cp allocator-jmh/target/benchmarks.jar dev.portalloc.bench.TupleFootprint
@@ -233,17 +233,27 @@ public final class TupleFootprint {
     private static void report(String spread, PortAllocator a, long base, long used) throws ReflectiveOperationException {
         final long grown = used - base;
         System.out.printf("%-62s heap %,12d -> %,12d: %,12d bytes = %6.1f bytes per tuple; live %,d, quarantined %,d; "
-                + "table slots %,d%n", spread, base, used, grown, grown / (double) TUPLES, a.stats().liveTuples(),
-            a.stats().quarantined(), tableSlots(a));
+                + "%s%n", spread, base, used, grown, grown / (double) TUPLES, a.stats().liveTuples(),
+            a.stats().quarantined(), table(a));
     }
 
-    /** @return the length of the IPv4 tuple map's key array (PortAllocator.flows.tuples.ipv4._chm._keys) */
-    private static int tableSlots(PortAllocator a) throws ReflectiveOperationException {
-        Object o = a;
-        for (String name : new String[] {"flows", "tuples", "ipv4", "_chm", "_keys"}) {
-            o = field(o.getClass(), name).get(o);
-        }
-        return ((long[]) o).length;
+    /**
+     * @return the IPv4 tuple table's size in 64-byte buckets of 7 slots, read by reflection
+     *     (PortAllocator.flows.tuples.ipv4: its {@code main} array, 8 longs per bucket, and the number of
+     *     overflow buckets handed out from its chunks), and the number of hot destinations
+     *     (PortAllocator.flows.hot.size())
+     */
+    private static String table(PortAllocator a) throws ReflectiveOperationException {
+        final Object flows = field(a.getClass(), "flows").get(a);
+        final Object tuples = field(flows.getClass(), "tuples").get(flows);
+        final Object ipv4 = field(tuples.getClass(), "ipv4").get(tuples);
+        final int main = ((long[]) field(ipv4.getClass(), "main").get(ipv4)).length / 8;
+        final int overflow = ((java.util.concurrent.atomic.AtomicInteger) field(ipv4.getClass(), "overflowBuckets")
+            .get(ipv4)).get();
+        final Object hot = field(flows.getClass(), "hot").get(flows);
+        final int hotCount = ((java.util.concurrent.atomic.AtomicInteger) field(hot.getClass(), "hot").get(hot)).get();
+        return String.format("table buckets %,d main + %,d overflow (%,d slots); hot destinations %,d", main, overflow,
+            (main + overflow) * 7L, hotCount);
     }
 
     private static Field field(Class<?> type, String name) throws NoSuchFieldException {
