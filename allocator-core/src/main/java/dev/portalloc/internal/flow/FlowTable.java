@@ -410,33 +410,41 @@ public final class FlowTable {
             final int block = firstBlock + b;
             final int start = Math.max(first, block << PortBitmap.BLOCK_SHIFT);
             final int end = Math.min(last, ((block + 1) << PortBitmap.BLOCK_SHIFT) - 1);
-            int actual = 0;
-            for (int w = start; w <= end; w++) {
-                final long c = candidates(s, hint, w);
+            // Walk the block's words to the r-th candidate (half the block on average). If the estimate was off
+            // (a change in flight) and the block has fewer, take any of its candidates instead.
+            int seen = 0;
+            int w = start;
+            long c = 0;
+            for (; w <= end; w++) {
+                c = candidates(s, hint, w);
                 blockCandidates[w - start] = c;
-                actual += Long.bitCount(c);
-            }
-            if (actual == 0) {
-                continue;
-            }
-            if (r >= actual) {
-                r = random.nextIndex(actual); // the estimate was off (a change in flight): any candidate of the block
-            }
-            for (int w = start; w <= end; w++) {
-                long c = blockCandidates[w - start];
                 final int k = Long.bitCount(c);
-                if (r >= k) {
-                    r -= k;
+                if (r < k) {
+                    break;
+                }
+                r -= k;
+                seen += k;
+            }
+            if (w > end) {
+                if (seen == 0) {
                     continue;
                 }
-                for (; r > 0; r--) {
-                    c &= c - 1;
+                r = random.nextIndex(seen);
+                for (w = start; ; w++) {
+                    c = blockCandidates[w - start];
+                    final int k = Long.bitCount(c);
+                    if (r < k) {
+                        break;
+                    }
+                    r -= k;
                 }
-                final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(c);
-                if (tryJoin(port, d, hint) == PortShares.JOINED) {
-                    return port;
-                }
-                break;
+            }
+            for (; r > 0; r--) {
+                c &= c - 1;
+            }
+            final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(c);
+            if (tryJoin(port, d, hint) == PortShares.JOINED) {
+                return port;
             }
         }
         return searchExhaustively(d, random);
