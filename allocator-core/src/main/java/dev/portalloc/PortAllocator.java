@@ -220,14 +220,14 @@ public final class PortAllocator {
         }
     }
 
-    /** @return the calling thread's connect context aimed at {@code d} */
-    private ConnectContext connectContext(ThreadState thread, FlowTable f, Destination d) {
+    /** @return the calling thread's connect context (created on its first connect-style call with a selector) */
+    private ConnectContext connectContext(ThreadState thread) {
         Object c = thread.connectContext();
         if (c == null) {
-            c = new ConnectContext(bitmap, f, bitmap.selection().automatic(), secret::get, protocol.number(), localAddress16);
+            c = new ConnectContext(bitmap.selection().automatic(), secret::get, protocol.number(), localAddress16);
             thread.connectContext(c);
         }
-        return ((ConnectContext) c).target(d);
+        return (ConnectContext) c;
     }
 
     /** Lazily creates the shared {@link SecureRandom} for secrets (initialization-on-demand holder). */
@@ -448,7 +448,6 @@ public final class PortAllocator {
         final ThreadState thread = threads.current();
         final FlowTable f = flows();
         f.expireSome();
-        final ConnectContext ctx = connectContext(thread, f, d);
         final PortSelector sel = connectSelector;
         if (sel == null && segmentPorts != 0) {
             final int local = probeSegment(thread, f, d);
@@ -456,7 +455,17 @@ public final class PortAllocator {
                 return counted(thread, local);
             }
         }
-        final int port = sel == null ? f.search(d, thread.random()) : sel.select(ctx, thread.random());
+        final int port;
+        if (sel == null) {
+            port = f.search(d, thread.random());
+        } else {
+            final ConnectContext ctx = connectContext(thread).target(bitmap, f, d);
+            try {
+                port = sel.select(ctx, thread.random());
+            } finally {
+                ctx.clear();
+            }
+        }
         return counted(thread, port);
     }
 

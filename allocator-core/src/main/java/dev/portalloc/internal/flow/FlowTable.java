@@ -120,10 +120,13 @@ public final class FlowTable {
     }
 
     private int tryJoin(int port, Destination d, DestinationPorts hint) {
-        // A hot destination's candidates are often used (the hint lags): read first. Otherwise a used tuple is
-        // rare and the insert detects it, so the read would only add a lookup to every join.
-        if (hint != null && tuples.isUsed(port, d)) {
-            repair(port, d, hint);
+        // Read before reserving: a used tuple is then refused without a claim and a withdrawal in the table
+        // (the RFC sequences try many used tuples in a row for a destination that holds many ports), and an
+        // unused one costs little more, as the reservation then finds the same bucket in cache.
+        if (tuples.isUsed(port, d)) {
+            if (hint != null) {
+                repair(port, d, hint);
+            }
             return USED;
         }
         // Reserve the tuple first (unique from here on), then join the port: the join is the linearization

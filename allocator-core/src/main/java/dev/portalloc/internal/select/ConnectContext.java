@@ -27,15 +27,18 @@ import java.util.function.Supplier;
  *     bits), as Linux re-salts its port offset every 10 seconds.</li>
  * </ul>
  *
- * <p>Thread-safety: confined to its thread (it holds the destination of the current call).
+ * <p>Thread-safety: confined to its thread (it holds the destination of the current call). It references the
+ * allocator's bitmap and flow layer only during a call, so a thread-local copy that outlives its allocator
+ * holds a few hundred bytes, not the allocator's state.
  */
 public final class ConnectContext extends IndexSpace {
     /** Hash purpose: Linux's offset, with the 10-second time bucket in the input. */
     public static final long PURPOSE_TIMED = 3;
     private static final long TEN_SECONDS = 10_000_000_000L;
 
-    private final FlowTable flows;
-    private final PortBitmap bitmap;
+    /** The allocator's flow layer and bitmap, set for the current call only ({@link #target}, {@link #clear}). */
+    private FlowTable flows;
+    private PortBitmap bitmap;
     private final Supplier<Secret> secret;
     private final long protocolWord;
     private final long local0;
@@ -44,25 +47,41 @@ public final class ConnectContext extends IndexSpace {
     private long remote0;
     private long remote1;
 
-    public ConnectContext(PortBitmap bitmap, FlowTable flows, PortSet space, Supplier<Secret> secret, int protocol,
-                          byte[] localAddress) {
+    public ConnectContext(PortSet space, Supplier<Secret> secret, int protocol, byte[] localAddress) {
         super(space);
-        this.bitmap = bitmap;
-        this.flows = flows;
         this.secret = secret;
         this.protocolWord = (long) (protocol & 0xff) << 8;
         this.local0 = littleEndian(localAddress, 0);
         this.local1 = littleEndian(localAddress, 8);
     }
 
-    /** Aims this context at {@code d} for the calling thread's next selection. */
-    public ConnectContext target(Destination d) {
+    /**
+     * Aims this context at {@code d} for the calling thread's next selection; {@link #clear()} afterwards.
+     *
+     * @param bitmap the allocator's bitmap
+     * @param flows the allocator's flow layer
+     * @param d the destination
+     * @return this context
+     */
+    public ConnectContext target(PortBitmap bitmap, FlowTable flows, Destination d) {
+        this.bitmap = bitmap;
+        this.flows = flows;
         if (d != destination) {
             destination = d;
             remote0 = Long.reverseBytes(d.ipv6High());
             remote1 = Long.reverseBytes(d.ipv6Low());
         }
         return this;
+    }
+
+    /**
+     * Drops the references to the allocator's state taken by {@link #target}: the context lives in a thread-local
+     * value, which may outlive the allocator (until the thread's map expunges it), and must not keep megabytes
+     * of flow layer reachable meanwhile.
+     */
+    public void clear() {
+        bitmap = null;
+        flows = null;
     }
 
     @Override

@@ -44,7 +44,8 @@ final class MemoryCost {
 
     /**
      * Heap bytes per live IPv4 5-tuple and per quarantined entry: one connect-mode allocator gets {@code tuples}
-     * tuples to 1,000 destinations (heap growth / tuples = per live tuple), then releases them all with a one-hour
+     * tuples to 1,000 destinations (heap growth from before the allocator was built / tuples = per live tuple,
+     * the allocator and its fixed flow layer included), then releases them all with a one-hour
      * quarantine (growth since the live state / tuples = what a quarantined entry adds over a freed live one;
      * the live tuple's own bytes may be reused by it, so this is not the entry's whole size).
      *
@@ -58,18 +59,20 @@ final class MemoryCost {
     static double[] bytesPerTuple(AlgorithmSpec spec, PortSet ports, PortSet reserved, int tuples)
         throws InterruptedException {
         final SimulatedClock clock = new SimulatedClock();
-        final PortAllocator a = PortAllocator.builder().ports(ports).reserved(reserved).seed(1).algorithm(spec.algorithm())
-            .clock(clock).quarantine(java.time.Duration.ofHours(1)).build();
         final Destination[] destinations = new Destination[1000];
         for (int i = 0; i < destinations.length; i++) {
             destinations[i] = Destinations.workload(i);
         }
+        // The baseline precedes the allocator: its flow layer (the 4 MiB IPv4 tuple table, per-port counts,
+        // the quarantine ring) is a fixed cost of connect-style use, counted per tuple here.
+        final long empty = usedAfterGc();
+        final PortAllocator a = PortAllocator.builder().ports(ports).reserved(reserved).seed(1).algorithm(spec.algorithm())
+            .clock(clock).quarantine(java.time.Duration.ofHours(1)).build();
         a.release(a.acquire(destinations[0]), destinations[0]); // thread state, flow table created
         clock.advanceTo(7200); // ... and its quarantine entry expired
         a.release(a.acquire(destinations[1]), destinations[1]);
         clock.advanceTo(14400);
         final int[] granted = new int[tuples];
-        final long empty = usedAfterGc();
         for (int i = 0; i < tuples; i++) {
             granted[i] = a.acquire(destinations[i % destinations.length]);
         }
