@@ -110,7 +110,7 @@ public record EvaluationSettings(
         d.put("reserved", "");
         d.put("quarantine", "60s");
         d.put("occupancies", "0,0.5,0.9,0.99,0.999");
-        // locality: not in the quick profile (its short JMH run adds about 22 s, and 300 ms iterations cannot
+        // locality: not in the quick profile (it adds 19-24 s, and 300 ms iterations cannot
         // resolve 2-thread differences); run it with --full or on its own with --sections locality
         d.put("sections", "quality,leakage,fingerprint,rekey,memory,trace,speed" + (full ? ",locality" : ""));
         d.put("full", Boolean.toString(full));
