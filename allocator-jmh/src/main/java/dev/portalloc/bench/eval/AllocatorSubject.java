@@ -46,10 +46,27 @@ final class AllocatorSubject implements Subject {
      */
     static AllocatorSubject create(Mode mode, AlgorithmSpec spec, PortSet ports, PortSet reserved, long seed,
                                    Duration quarantine, SimulatedClock clock) {
+        return create(mode, spec, ports, reserved, seed, quarantine, clock, 0, 0);
+    }
+
+    /**
+     * As {@link #create(Mode, AlgorithmSpec, PortSet, PortSet, long, Duration, SimulatedClock)}, with
+     * {@code PortAllocator.Builder.threadLocality(segmentPorts, allocationsPerSegment)} when {@code segmentPorts}
+     * is not 0.
+     *
+     * @param segmentPorts ports per segment, or 0 for thread locality off
+     * @param allocationsPerSegment acquisitions per segment (ignored when off)
+     */
+    static AllocatorSubject create(Mode mode, AlgorithmSpec spec, PortSet ports, PortSet reserved, long seed,
+                                   Duration quarantine, SimulatedClock clock, int segmentPorts,
+                                   int allocationsPerSegment) {
         final PortAllocator.Builder b = PortAllocator.builder().ports(ports).reserved(reserved).seed(seed)
             .algorithm(spec.algorithm()).clock(clock);
         if (!quarantine.isZero()) {
             b.quarantine(quarantine);
+        }
+        if (segmentPorts != 0) {
+            b.threadLocality(segmentPorts, allocationsPerSegment);
         }
         return new AllocatorSubject(b.build(), mode);
     }

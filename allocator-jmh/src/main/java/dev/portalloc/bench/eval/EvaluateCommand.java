@@ -52,7 +52,7 @@ final class EvaluateCommand implements Callable<Integer> {
     String occupancies;
 
     @Option(names = "--sections", paramLabel = "LIST",
-        description = "Sections: quality, leakage, fingerprint, rekey, memory, trace, speed (default all).")
+        description = "Sections: quality, leakage, fingerprint, rekey, memory, trace, speed, locality (default all).")
     String sections;
 
     @Option(names = "--full", description = "Long profile: more allocations, all workloads, 2^16 fingerprint, JMH as documented.")
@@ -157,6 +157,17 @@ final class EvaluateCommand implements Callable<Integer> {
             } catch (org.openjdk.jmh.runner.RunnerException | java.io.IOException e) {
                 // e.g. another JMH run holds /tmp/jmh.lock: the other sections' report is still worth writing
                 evaluation.notes().add("Speed section not run: " + e.getMessage());
+            }
+        }
+        if (s.sections().contains(EvaluationSettings.Section.LOCALITY)) {
+            console.println("locality: guess success per threadLocality setting, then JMH (ThreadLocalityBenchmark), "
+                + (s.full() ? "full" : "short") + " iterations ...");
+            LocalitySection.guess(s, evaluation.results());
+            java.nio.file.Files.createDirectories(s.out());
+            try {
+                LocalitySection.speed(s.full(), s.out().resolve("jmh-locality.json"), evaluation.results());
+            } catch (org.openjdk.jmh.runner.RunnerException | java.io.IOException e) {
+                evaluation.notes().add("Locality section: JMH not run: " + e.getMessage());
             }
         }
         final Duration elapsed = Duration.between(start, Instant.now());

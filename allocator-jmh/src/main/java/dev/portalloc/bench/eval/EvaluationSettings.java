@@ -80,7 +80,9 @@ public record EvaluationSettings(
         /** Replay of a CSV trace. */
         TRACE,
         /** JMH benchmarks run through the JMH Runner API, shown as ratios. */
-        SPEED
+        SPEED,
+        /** Thread locality: 2-thread speed gained (JMH) versus guess success lost (metric 1), per setting. */
+        LOCALITY
     }
 
     /** Keys accepted in settings files and maps (the long option names without dashes). */
@@ -108,7 +110,9 @@ public record EvaluationSettings(
         d.put("reserved", "");
         d.put("quarantine", "60s");
         d.put("occupancies", "0,0.5,0.9,0.99,0.999");
-        d.put("sections", "quality,leakage,fingerprint,rekey,memory,trace,speed");
+        // locality: not in the quick profile (it adds 19-24 s, and 300 ms iterations cannot
+        // resolve 2-thread differences); run it with --full or on its own with --sections locality
+        d.put("sections", "quality,leakage,fingerprint,rekey,memory,trace,speed" + (full ? ",locality" : ""));
         d.put("full", Boolean.toString(full));
         d.put("out", "target/portalloc-evaluation");
         d.put("trace", SAMPLE_TRACE);

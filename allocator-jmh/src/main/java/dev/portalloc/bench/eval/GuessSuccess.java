@@ -22,7 +22,13 @@ import java.util.Map;
  *     {@code before+1} (before+1, before+2, …), {@code midpoint} (around the middle, nearest first) and
  *     {@code after-1} (after-1, after-2, …).</li>
  * </ul>
- * {@code best} is, for each {@code q}, the highest {@code P_q} of the view's predictors (chosen after the fact,
+ * With {@code nearest} on ({@link #compute(AllocationLog, boolean)}, used by the locality section), views (b) and
+ * (c) get one more predictor each, for allocators that keep a thread inside a segment of consecutive ports
+ * ({@code PortAllocator.Builder.threadLocality}): {@code nearLast} (last, last+1, last-1, last+2, …) and
+ * {@code nearBefore} (the same around the attacker's port just before). The quality section leaves it off, so its
+ * figures stay comparable with earlier runs.
+ *
+ * <p>{@code best} is, for each {@code q}, the highest {@code P_q} of the view's predictors (chosen after the fact,
  * so slightly optimistic for the attacker). {@code ideal} is the mean of {@code q / choices}, where choices are
  * the ports an ideal allocator could have granted at that moment. Min-entropy is {@code -log2(best P_1)}; with
  * no hit it is reported as the lower bound {@code log2(trials)}.
@@ -62,10 +68,20 @@ final class GuessSuccess {
      * @return views a, b, c (a view with no trial is omitted)
      */
     static List<View> compute(AllocationLog log) {
+        return compute(log, false);
+    }
+
+    /**
+     * @param log the run's allocations
+     * @param nearest whether views b and c also score the nearest-ports predictors {@code nearLast} and
+     *     {@code nearBefore}
+     * @return views a, b, c (a view with no trial is omitted)
+     */
+    static List<View> compute(AllocationLog log, boolean nearest) {
         final List<View> views = new ArrayList<>();
         addIfAny(views, viewA(log));
-        addIfAny(views, viewB(log));
-        addIfAny(views, viewC(log));
+        addIfAny(views, viewB(log, nearest));
+        addIfAny(views, viewC(log, nearest));
         return views;
     }
 
@@ -106,11 +122,18 @@ final class GuessSuccess {
     }
 
     static View viewB(AllocationLog log) {
+        return viewB(log, false);
+    }
+
+    static View viewB(AllocationLog log, boolean nearest) {
         final Map<Integer, ArrayDeque<Integer>> history = new HashMap<>();
         final Map<String, Score> scores = new LinkedHashMap<>();
         scores.put("last+1", new Score());
         scores.put("meanStep", new Score());
         scores.put("frequentStep", new Score());
+        if (nearest) {
+            scores.put("nearLast", new Score());
+        }
         final double[] ideal = new double[QS.length];
         long trials = 0;
         for (int i = 0; i < log.size(); i++) {
@@ -126,6 +149,9 @@ final class GuessSuccess {
                 final double meanStep = (double) (last - ports[0]) / (ports.length - 1);
                 scores.get("meanStep").rank(spiralRank(actual, last + (int) Math.round(meanStep)));
                 scores.get("frequentStep").rank(frequentStepRank(ports, actual));
+                if (nearest) {
+                    scores.get("nearLast").rank(spiralRank(actual, last));
+                }
                 addIdeal(ideal, log.choices(i));
                 trials++;
             }
@@ -138,10 +164,17 @@ final class GuessSuccess {
     }
 
     static View viewC(AllocationLog log) {
+        return viewC(log, false);
+    }
+
+    static View viewC(AllocationLog log, boolean nearest) {
         final Map<String, Score> scores = new LinkedHashMap<>();
         scores.put("before+1", new Score());
         scores.put("midpoint", new Score());
         scores.put("after-1", new Score());
+        if (nearest) {
+            scores.put("nearBefore", new Score());
+        }
         final double[] ideal = new double[QS.length];
         long trials = 0;
         for (int i = 0; i + 2 < log.size(); i++) {
@@ -153,6 +186,9 @@ final class GuessSuccess {
                 scores.get("before+1").rank(actual - before - 1);
                 scores.get("midpoint").rank(spiralRank(actual, Math.floorDiv(before + after, 2)));
                 scores.get("after-1").rank(after - 1 - actual);
+                if (nearest) {
+                    scores.get("nearBefore").rank(spiralRank(actual, before));
+                }
                 addIdeal(ideal, log.choices(i + 1));
                 trials++;
             }

@@ -25,11 +25,14 @@ final class JmhScores {
      * @param score primary score
      * @param error its 99.9 % error (NaN when JMH had too few iterations)
      * @param unit the score's unit
+     * @param params every parameter of the run, occupancy included
      */
-    record Score(String benchmark, String occupancy, int threads, double score, double error, String unit) {
+    record Score(String benchmark, String occupancy, int threads, double score, double error, String unit,
+                 Map<String, String> params) {
     }
 
     private final Map<String, Score> scores = new LinkedHashMap<>();
+    private final List<Score> runs = new java.util.ArrayList<>();
 
     private JmhScores() {
     }
@@ -58,14 +61,22 @@ final class JmhScores {
             final String[] parts = fqn.split("\\.");
             final String simple = parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : fqn;
             String occupancy = "";
-            if (run.get("params") instanceof Map<?, ?> params && params.get("occupancy") instanceof String occ) {
-                occupancy = occ;
+            final Map<String, String> all = new LinkedHashMap<>();
+            if (run.get("params") instanceof Map<?, ?> params) {
+                for (Map.Entry<?, ?> e : params.entrySet()) {
+                    all.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+                }
+                if (params.get("occupancy") instanceof String occ) {
+                    occupancy = occ;
+                }
             }
             final int threads = run.get("threads") instanceof Double t ? t.intValue() : 1;
             final double score = metric.get("score") instanceof Double s ? s : Double.NaN;
             final double error = metric.get("scoreError") instanceof Double e ? e : Double.NaN;
             final String unit = metric.get("scoreUnit") instanceof String u ? u : "";
-            out.scores.put(key(simple, occupancy), new Score(simple, occupancy, threads, score, error, unit));
+            final Score s = new Score(simple, occupancy, threads, score, error, unit, Map.copyOf(all));
+            out.scores.put(key(simple, occupancy), s);
+            out.runs.add(s);
         }
         return out;
     }
@@ -83,7 +94,19 @@ final class JmhScores {
         return Optional.ofNullable(scores.get(key(benchmark, occupancy)));
     }
 
-    /** @return every score in file order */
+    /**
+     * @param benchmark class and method
+     * @param param a parameter name
+     * @param value its value
+     * @return the first run of the benchmark with that parameter value, if any (for benchmarks whose runs differ
+     *     in parameters other than occupancy)
+     */
+    Optional<Score> find(String benchmark, String param, String value) {
+        return runs.stream().filter(r -> r.benchmark().equals(benchmark) && value.equals(r.params().get(param)))
+            .findFirst();
+    }
+
+    /** @return every score in file order (one per benchmark and occupancy; see {@link #find}) */
     List<Score> all() {
         return List.copyOf(scores.values());
     }

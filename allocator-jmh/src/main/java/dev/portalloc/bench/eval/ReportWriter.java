@@ -176,6 +176,7 @@ final class ReportWriter {
         simpleTable("trace", "Trace replay: " + settings.trace(), List.of("opens", "granted", "exhaustion.true",
             "exhaustion.false", "explicitConflicts", "ledger.violations", "guess.b.trials", "guess.b.best.P1", "guess.b.ideal.P1"));
         speedTable();
+        localityTable();
     }
 
     private void leakageTable() {
@@ -281,6 +282,53 @@ final class ReportWriter {
                 }
             }
             tables.add(g);
+        }
+    }
+
+    /** The locality section: per mode and threadLocality setting, speed gained and guess success lost, against off. */
+    private void localityTable() {
+        final Set<String> labels = values("locality", Results.Row::algorithm);
+        if (labels.isEmpty()) {
+            return;
+        }
+        final double occ = LocalitySection.OCCUPANCY;
+        final Table t = new Table("Thread locality (uniform, 50 %): 2-thread speed gained (JMH, exclusive acquire + "
+            + "release) against guess success lost (metric 1, churn run per mode; best predictor, nearest-ports "
+            + "predictors included); setting = segment ports x allocations per segment",
+            List.of("mode", "setting", "ns/op 1t", "ns/op 2t", "scaling 2t/1t", "2t throughput vs off", "b: P100",
+                "b: P100 vs off", "c: P1", "c: P10", "c: P100", "c: P100 vs off", "c: nearBefore P100", "ideal P100",
+                "false exh."));
+        final LinkedHashMap<String, Double> gain = new LinkedHashMap<>();
+        final LinkedHashMap<String, Double> scaling = new LinkedHashMap<>();
+        for (String a : labels) {
+            for (String setting : values("locality", Results.Row::workload)) {
+                t.row(List.of(a.replace("uniform/", ""), setting,
+                    cell("locality", a, setting, occ, "speed.ns.1t"),
+                    cell("locality", a, setting, occ, "speed.ns.2t"),
+                    cell("locality", a, setting, occ, "speed.scaling2t"),
+                    cell("locality", a, setting, occ, "speed.throughput.2t.vsOff"),
+                    cell("locality", a, setting, occ, "guess.b.best.P100"),
+                    cell("locality", a, setting, occ, "guess.b.best.P100.vsOff"),
+                    cell("locality", a, setting, occ, "guess.c.best.P1"),
+                    cell("locality", a, setting, occ, "guess.c.best.P10"),
+                    cell("locality", a, setting, occ, "guess.c.best.P100"),
+                    cell("locality", a, setting, occ, "guess.c.best.P100.vsOff"),
+                    cell("locality", a, setting, occ, "guess.c.nearBefore.P100"),
+                    cell("locality", a, setting, occ, "guess.c.ideal.P100"),
+                    cell("locality", a, setting, occ, "exhaustion.false")));
+                final double g = value("locality", a, setting, occ, "speed.throughput.2t.vsOff");
+                if (!Double.isNaN(g)) {
+                    gain.put(setting, g);
+                    scaling.put(setting, value("locality", a, setting, occ, "speed.scaling2t"));
+                }
+            }
+        }
+        tables.add(t);
+        if (!gain.isEmpty()) {
+            final LinkedHashMap<String, LinkedHashMap<String, Double>> bars = new LinkedHashMap<>();
+            bars.put("2-thread throughput vs off", gain);
+            bars.put("scaling 2 threads / 1 thread", scaling);
+            chart("locality", () -> Charts.bars("Thread locality: 2-thread speed (exclusive)", "ratio", bars));
         }
     }
 

@@ -61,7 +61,7 @@ final class SpeedSection {
      * JMH refuses to start while another run holds it, and two JMH runs on one machine would disturb each other's
      * scores anyway. The lock is only tested here and released at once; JMH takes it itself.
      */
-    private static void waitForJmhLock() throws IOException {
+    static void waitForJmhLock() throws IOException {
         final Path lock = Path.of(System.getProperty("java.io.tmpdir"), "jmh.lock");
         final long deadline = System.currentTimeMillis() + LOCK_WAIT_MILLIS;
         boolean told = false;

@@ -23,6 +23,8 @@ class EvaluationSettingsTest {
         assertThat(quick.mode()).isEqualTo(AllocatorSubject.Mode.CONNECT);
         assertThat(full.allocations()).isGreaterThan(quick.allocations());
         assertThat(full.fingerprintTables()).contains(65536);
+        assertThat(quick.sections()).doesNotContain(EvaluationSettings.Section.LOCALITY);
+        assertThat(full.sections()).contains(EvaluationSettings.Section.LOCALITY, EvaluationSettings.Section.SPEED);
     }
 
     @Test
