@@ -122,7 +122,7 @@ public record EvaluationSettings(
         d.put("zipfExponent", "1.0");
         d.put("hotShare", "0.9");
         d.put("arrivalRate", "100");
-        d.put("allocations", full ? "100000" : "4000");
+        d.put("allocations", full ? "100000" : "3000");
         d.put("leakageTrials", full ? "20000" : "1000");
         d.put("fingerprintDevices", full ? "20" : "4");
         d.put("fingerprintTables", full ? "256,65536" : "256");
