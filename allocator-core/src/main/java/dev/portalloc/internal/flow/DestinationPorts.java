@@ -91,9 +91,4 @@ final class DestinationPorts {
     int count(int block) {
         return (int) COUNT.getOpaque(counts, block);
     }
-
-    /** @return bytes of state */
-    static long stateBytes() {
-        return 16L + 8L * (PortBitmap.MAX_PORT + 1) / 64 + 16L + 4L * PortBitmap.BLOCKS + 16L;
-    }
 }

@@ -346,7 +346,7 @@ public final class FlowTable {
         }
         final DestinationPorts hint = hot.promote(d);
         for (int w = s.firstWord(); w <= s.lastWord(); w++) {
-            long bits = s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
+            long bits = joinable(s, w);
             while (bits != 0) {
                 final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
                 bits &= bits - 1;
@@ -455,7 +455,12 @@ public final class FlowTable {
 
     /** @return the ports of word {@code w} a hot destination may try: selectable, not exclusive, not marked */
     private long candidates(Selection s, DestinationPorts hint, int w) {
-        return s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w)) & ~hint.marksOfWord(w);
+        return joinable(s, w) & ~hint.marksOfWord(w);
+    }
+
+    /** @return the ports of word {@code w} that are selectable in {@code s} and not held exclusively */
+    private long joinable(Selection s, int w) {
+        return s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
     }
 
     private int searchExhaustively(Destination d, IndexSource random) {
@@ -469,7 +474,7 @@ public final class FlowTable {
                 final Selection s = bitmap.selection();
                 int count = 0;
                 for (int w = s.firstWord(); w <= s.lastWord(); w++) {
-                    long bits = s.maskOf(w) & ~PortBitmap.exclusiveBits(bitmap.word(w));
+                    long bits = joinable(s, w);
                     while (bits != 0) {
                         final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
                         bits &= bits - 1;
@@ -508,15 +513,5 @@ public final class FlowTable {
     /** @return quarantined tuples and exclusive ports (weakly consistent) */
     public long quarantined() {
         return quarantine == null ? 0 : quarantine.size();
-    }
-
-    /** @return whether released ports and tuples go into quarantine */
-    public boolean hasQuarantine() {
-        return quarantine != null;
-    }
-
-    /** @return bytes of state: share counts, the IPv4 tuple table and, with quarantine, the ring */
-    public long stateBytes() {
-        return PortShares.stateBytes() + tuples.ipv4Bytes() + (quarantine != null ? QuarantineQueue.ringBytes() : 0);
     }
 }

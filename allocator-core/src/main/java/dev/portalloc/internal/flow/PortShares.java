@@ -174,14 +174,4 @@ public final class PortShares {
     public boolean isExclusivelyQuarantined(int port) {
         return (int) SHARE.getVolatile(shares, port) == EXCLUSIVE_QUARANTINED;
     }
-
-    /** @return the number of tuples on the port, or a negative transient state (volatile read) */
-    public int users(int port) {
-        return (int) SHARE.getVolatile(shares, port);
-    }
-
-    /** @return bytes of state: the share array and the padded SHARED counts */
-    public static long stateBytes() {
-        return 16L + 4L * (PortBitmap.MAX_PORT + 1) + 16L + 4L * (PortBitmap.BLOCKS + 1) * COUNT_STRIDE;
-    }
 }

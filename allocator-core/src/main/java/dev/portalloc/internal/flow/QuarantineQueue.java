@@ -137,9 +137,4 @@ public final class QuarantineQueue {
     public long size() {
         return tail.get() - head + overflowSize.get();
     }
-
-    /** @return bytes of the ring: the three long arrays and the reference array (compressed oops) */
-    public static long ringBytes() {
-        return 3 * (16L + 8L * RING_CAPACITY) + 16L + 4L * RING_CAPACITY;
-    }
 }

@@ -179,9 +179,4 @@ public final class TupleTable {
     public long size() {
         return ipv4.size() + ipv6.size();
     }
-
-    /** @return bytes of the IPv4 table (main buckets and overflow chunks so far) */
-    long ipv4Bytes() {
-        return ipv4.bytes();
-    }
 }
