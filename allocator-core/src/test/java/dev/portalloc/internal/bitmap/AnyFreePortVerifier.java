@@ -1,18 +1,16 @@
 package dev.portalloc.internal.bitmap;
 
+import dev.portalloc.internal.lincheck.LinearizationSearch;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionResult;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
-import org.jetbrains.kotlinx.lincheck.execution.ResultWithClock;
 import org.jetbrains.kotlinx.lincheck.util.LincheckResult;
 import org.jetbrains.kotlinx.lincheck.util.ValueResult;
 import org.jetbrains.lincheck.datastructures.verifier.Verifier;
 
 import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A linearizability verifier for the bitmap's Lincheck tests whose specification of automatic selection
@@ -56,65 +54,11 @@ public final class AnyFreePortVerifier implements Verifier {
 
     @Override
     public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
-        Model model = new Model(config);
-        List<LincheckResult> initResults = result.getInitResults();
-        for (int i = 0; i < scenario.getInitExecution().size(); i++) {
-            if (!model.apply(scenario.getInitExecution().get(i), initResults.get(i))) {
-                return false;
-            }
-        }
-        List<List<Actor>> threads = scenario.getParallelExecution();
-        List<List<ResultWithClock>> results = result.getParallelResultsWithClock();
-        return search(scenario, result, threads, results, new int[threads.size()], model, new HashSet<>());
-    }
-
-    private boolean search(ExecutionScenario scenario, ExecutionResult result, List<List<Actor>> threads,
-                           List<List<ResultWithClock>> results, int[] done, Model model, Set<String> visited) {
-        if (!visited.add(java.util.Arrays.toString(done) + model)) {
-            return false;
-        }
-        boolean finished = true;
-        for (int t = 0; t < threads.size(); t++) {
-            int k = done[t];
-            if (k >= threads.get(t).size()) {
-                continue;
-            }
-            finished = false;
-            int[] clock = results.get(t).get(k).getClockOnStart().getClock();
-            boolean ready = true;
-            for (int u = 0; u < threads.size(); u++) {
-                if (u != t && done[u] < clock[u]) {
-                    ready = false; // an operation that finished before this one started is not yet placed
-                    break;
-                }
-            }
-            if (!ready) {
-                continue;
-            }
-            Model next = model.copy();
-            if (next.apply(threads.get(t).get(k), results.get(t).get(k).getResult())) {
-                done[t]++;
-                boolean ok = search(scenario, result, threads, results, done, next, visited);
-                done[t]--;
-                if (ok) {
-                    return true;
-                }
-            }
-        }
-        if (!finished) {
-            return false;
-        }
-        List<LincheckResult> post = result.getPostResults();
-        for (int i = 0; i < scenario.getPostExecution().size(); i++) {
-            if (!model.apply(scenario.getPostExecution().get(i), post.get(i))) {
-                return false;
-            }
-        }
-        return true;
+        return LinearizationSearch.verify(scenario, result, new Model(config));
     }
 
     /** The abstract allocator: held ports and whether {@code unreserve()} has run. */
-    static final class Model {
+    static final class Model implements LinearizationSearch.Model<Model> {
         final Config config;
         BitSet held = new BitSet();
         boolean unreserved;
@@ -124,7 +68,8 @@ public final class AnyFreePortVerifier implements Verifier {
             config.initiallyHeld().forEach(held::set);
         }
 
-        Model copy() {
+        @Override
+        public Model copy() {
             Model m = new Model(config);
             m.held = (BitSet) held.clone();
             m.unreserved = unreserved;
@@ -136,7 +81,8 @@ public final class AnyFreePortVerifier implements Verifier {
         }
 
         /** Applies one operation with its observed result; false if the contract forbids that result. */
-        boolean apply(Actor actor, LincheckResult observed) {
+        @Override
+        public boolean apply(Actor actor, LincheckResult observed) {
             Object value = observed instanceof ValueResult v ? v.getValue() : null;
             List<Object> args = actor.getArguments();
             int port = args.isEmpty() ? 0 : config.ports()[(Integer) args.get(0)];

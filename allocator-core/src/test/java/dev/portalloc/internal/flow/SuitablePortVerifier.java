@@ -1,19 +1,16 @@
 package dev.portalloc.internal.flow;
 
+import dev.portalloc.internal.lincheck.LinearizationSearch;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionResult;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
-import org.jetbrains.kotlinx.lincheck.execution.ResultWithClock;
 import org.jetbrains.kotlinx.lincheck.util.LincheckResult;
 import org.jetbrains.kotlinx.lincheck.util.ValueResult;
 import org.jetbrains.lincheck.datastructures.verifier.Verifier;
 
-import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A linearizability verifier for the mixed exclusive and connect-style Lincheck test, whose specification
@@ -54,65 +51,11 @@ public class SuitablePortVerifier implements Verifier {
 
     @Override
     public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
-        Model model = new Model(config);
-        List<LincheckResult> initResults = result.getInitResults();
-        for (int i = 0; i < scenario.getInitExecution().size(); i++) {
-            if (!model.apply(scenario.getInitExecution().get(i), initResults.get(i))) {
-                return false;
-            }
-        }
-        List<List<Actor>> threads = scenario.getParallelExecution();
-        List<List<ResultWithClock>> results = result.getParallelResultsWithClock();
-        return search(scenario, result, threads, results, new int[threads.size()], model, new HashSet<>());
-    }
-
-    private boolean search(ExecutionScenario scenario, ExecutionResult result, List<List<Actor>> threads,
-                           List<List<ResultWithClock>> results, int[] done, Model model, Set<String> visited) {
-        if (!visited.add(Arrays.toString(done) + model)) {
-            return false;
-        }
-        boolean finished = true;
-        for (int t = 0; t < threads.size(); t++) {
-            int k = done[t];
-            if (k >= threads.get(t).size()) {
-                continue;
-            }
-            finished = false;
-            int[] clock = results.get(t).get(k).getClockOnStart().getClock();
-            boolean ready = true;
-            for (int u = 0; u < threads.size(); u++) {
-                if (u != t && done[u] < clock[u]) {
-                    ready = false; // an operation that finished before this one started is not yet placed
-                    break;
-                }
-            }
-            if (!ready) {
-                continue;
-            }
-            Model next = model.copy();
-            if (next.apply(threads.get(t).get(k), results.get(t).get(k).getResult())) {
-                done[t]++;
-                boolean ok = search(scenario, result, threads, results, done, next, visited);
-                done[t]--;
-                if (ok) {
-                    return true;
-                }
-            }
-        }
-        if (!finished) {
-            return false;
-        }
-        List<LincheckResult> post = result.getPostResults();
-        for (int i = 0; i < scenario.getPostExecution().size(); i++) {
-            if (!model.apply(scenario.getPostExecution().get(i), post.get(i))) {
-                return false;
-            }
-        }
-        return true;
+        return LinearizationSearch.verify(scenario, result, new Model(config));
     }
 
     /** The abstract allocator: exclusive holders, and live tuples as bits {@code port * D + d}. */
-    static final class Model {
+    static final class Model implements LinearizationSearch.Model<Model> {
         final Config config;
         BitSet exclusive = new BitSet();
         BitSet live = new BitSet();
@@ -121,7 +64,8 @@ public class SuitablePortVerifier implements Verifier {
             this.config = config;
         }
 
-        Model copy() {
+        @Override
+        public Model copy() {
             Model m = new Model(config);
             m.exclusive = (BitSet) exclusive.clone();
             m.live = (BitSet) live.clone();
@@ -164,7 +108,8 @@ public class SuitablePortVerifier implements Verifier {
         }
 
         /** Applies one operation with its observed result; false if the contract forbids that result. */
-        boolean apply(Actor actor, LincheckResult observed) {
+        @Override
+        public boolean apply(Actor actor, LincheckResult observed) {
             Object value = observed instanceof ValueResult v ? v.getValue() : observed;
             List<Object> args = actor.getArguments();
             String name = actor.getMethod().getName();
