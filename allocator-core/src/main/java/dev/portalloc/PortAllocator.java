@@ -353,6 +353,7 @@ public final class PortAllocator {
                 index -= n;
             }
             final int port = s.nth(index);
+            random.countProbes(1);
             if (f == null ? bitmap.tryClaim(port)
                 : f.tryJoin(port, d) == dev.portalloc.internal.flow.PortShares.JOINED) {
                 return port;
@@ -627,7 +628,8 @@ public final class PortAllocator {
         final long[] totals = threads.totals();
         final FlowTable f = flows;
         return new AllocatorStats(s.automatic().size(), s.reserved().size(), s.size(), bitmap.heldCount(),
-            totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(), f == null ? 0 : f.quarantined());
+            totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(), f == null ? 0 : f.quarantined(),
+            totals[3]);
     }
 
     /**

@@ -196,6 +196,7 @@ public final class PortBitmap {
         final int probes = view == selection && sparse ? 0 : FAST_PROBES;
         for (int probe = 0; probe < probes; probe++) {
             final int port = view.nth(random.nextIndex(n));
+            random.countProbes(1);
             if (claim(wordIndex(port), heldBit(port))) {
                 return port;
             }
@@ -255,12 +256,15 @@ public final class PortBitmap {
                 return STALE;
             }
             int total = 0;
+            int read = 0;
             for (int b = firstBlock; b <= lastBlock; b++) {
                 int free = 0;
                 if ((counted >>> b & 1L) != 0) {
                     free = (int) COUNT.getVolatile(counts, countIndex(b));
+                    read++;
                 } else {
                     final int end = Math.min(last, ((b + 1) << BLOCK_SHIFT) - 1);
+                    read += end - Math.max(first, b << BLOCK_SHIFT) + 1;
                     for (int w = Math.max(first, b << BLOCK_SHIFT); w <= end; w++) {
                         final long value = (long) WORD.getAcquire(words, w);
                         seen[w] = value;
@@ -277,12 +281,17 @@ public final class PortBitmap {
                 sparse = nowSparse; // written only on change: the field shares a line with hot read-only fields
             }
             if (total > 0) {
+                read += 1 << BLOCK_SHIFT; // claimRank reads (at most) one block's words
+                random.countProbes(read);
                 final int port = claimRank(s, counted, seen, blocks, random.nextIndex(total));
                 if (port != NONE) {
                     return port; // a port, STALE or INCONSISTENT
                 }
-            } else if ((long) EPOCH.getVolatile(epochCell) == epoch0) {
-                return selection == s.base() ? NONE : STALE;
+            } else {
+                random.countProbes(read);
+                if ((long) EPOCH.getVolatile(epochCell) == epoch0) {
+                    return selection == s.base() ? NONE : STALE;
+                }
             }
         }
     }

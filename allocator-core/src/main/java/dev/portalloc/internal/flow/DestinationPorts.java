@@ -15,10 +15,13 @@ import java.lang.invoke.VarHandle;
  * cleared after it is removed, so a bit can be clear for a used port (before a repair) and, after a race
  * between a repair and a release, set for an unused one until the next clear; either only costs time.
  *
+ * <p>Selection reads it through {@link FlowTable#hint}: the RFC sequences skip marked ports without a
+ * tuple-table lookup ({@code SelectionContext.refusedRun}), uniform selection ranks the unmarked ones.
+ *
  * <p>Thread-safety: thread-safe and lock-free (CAS on the bit's word, atomic add on the block count, which
  * changes exactly when a bit flips).
  */
-final class DestinationPorts {
+public final class DestinationPorts {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle TOTAL;
@@ -37,12 +40,12 @@ final class DestinationPorts {
     private volatile int total;
 
     /** @return whether the port is marked used */
-    boolean isSet(int port) {
+    public boolean isSet(int port) {
         return ((long) BITS.getOpaque(bits, port >>> 6) & (1L << port)) != 0;
     }
 
     /** @return the marks of the 32 ports of bitmap word {@code w}, as held-bit positions */
-    long marksOfWord(int w) {
+    public long marksOfWord(int w) {
         return ((long) BITS.getOpaque(bits, w >>> 1) >>> ((w & 1) << 5)) & 0xFFFF_FFFFL;
     }
 

@@ -119,7 +119,19 @@ public final class FlowTable {
         return tryJoin(port, d, hot.get(d));
     }
 
-    private int tryJoin(int port, Destination d, DestinationPorts hint) {
+    /**
+     * @param d a destination
+     * @return its port hint if it is hot, else null (then its ports are found only through the tuple table)
+     */
+    public DestinationPorts hint(Destination d) {
+        return hot.get(d);
+    }
+
+    /**
+     * {@link #tryJoin(int, Destination)} with the destination's hint already looked up: a caller that tries many
+     * ports for one destination looks it up once ({@link #hint}); null if it was not hot then.
+     */
+    public int tryJoin(int port, Destination d, DestinationPorts hint) {
         // Read before reserving: a used tuple is then refused without a claim and a withdrawal in the table
         // (the RFC sequences try many used tuples in a row for a destination that holds many ports), and an
         // unused one costs little more, as the reservation then finds the same bucket in cache.
@@ -325,6 +337,7 @@ public final class FlowTable {
             int used = 0;
             for (int probe = 0; probe < PROBES; probe++) {
                 final int port = s.nth(random.nextIndex(n));
+                random.countProbes(1);
                 final int r = tryJoin(port, d, null);
                 if (r == PortShares.JOINED) {
                     return port;
@@ -374,6 +387,7 @@ public final class FlowTable {
         final int probes = hint.total() < n - (n >>> 2) ? PROBES : 0;
         for (int probe = 0; probe < probes; probe++) {
             final int port = s.nth(random.nextIndex(n));
+            random.countProbes(1);
             if (!hint.isSet(port) && tryJoin(port, d, hint) == PortShares.JOINED) {
                 return port;
             }
@@ -387,21 +401,25 @@ public final class FlowTable {
         final int lastBlock = last >>> PortBitmap.BLOCK_SHIFT;
         for (int attempt = 0; attempt < HOT_ATTEMPTS; attempt++) {
             int total = 0;
+            int read = 0;
             for (int b = firstBlock; b <= lastBlock; b++) {
                 final int estimate;
                 if ((counted >>> b & 1L) != 0) {
                     estimate = Math.max(0, bitmap.freeCount(b) + shares.sharedCount(b) - hint.count(b));
+                    read += 3;
                 } else {
                     int c = 0;
                     for (int w = Math.max(first, b << PortBitmap.BLOCK_SHIFT),
                          end = Math.min(last, ((b + 1) << PortBitmap.BLOCK_SHIFT) - 1); w <= end; w++) {
                         c += Long.bitCount(candidates(s, hint, w));
+                        read += 2;
                     }
                     estimate = c;
                 }
                 estimates[b - firstBlock] = estimate;
                 total += estimate;
             }
+            random.countProbes(read);
             if (total == 0) {
                 break;
             }
@@ -420,6 +438,7 @@ public final class FlowTable {
             long c = 0;
             for (; w <= end; w++) {
                 c = candidates(s, hint, w);
+                random.countProbes(2);
                 blockCandidates[w - start] = c;
                 final int k = Long.bitCount(c);
                 if (r < k) {
@@ -446,6 +465,7 @@ public final class FlowTable {
                 c &= c - 1;
             }
             final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(c);
+            random.countProbes(1);
             if (tryJoin(port, d, hint) == PortShares.JOINED) {
                 return port;
             }
@@ -473,8 +493,10 @@ public final class FlowTable {
                 final long epoch0 = epoch.get();
                 final Selection s = bitmap.selection();
                 int count = 0;
+                random.countProbes(s.lastWord() - s.firstWord() + 1);
                 for (int w = s.firstWord(); w <= s.lastWord(); w++) {
                     long bits = joinable(s, w);
+                    random.countProbes(Long.bitCount(bits)); // a tuple lookup each
                     while (bits != 0) {
                         final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
                         bits &= bits - 1;
@@ -487,6 +509,7 @@ public final class FlowTable {
                 while (count > 0) {
                     final int i = random.nextIndex(count);
                     final int port = candidates[i];
+                    random.countProbes(1);
                     final int r = tryJoin(port, d, hint);
                     if (r == PortShares.JOINED) {
                         return port;

@@ -1,6 +1,8 @@
 package dev.portalloc.internal.random;
 
 import dev.portalloc.internal.hash.SipHash;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
@@ -62,9 +64,21 @@ public final class RandomSource implements RandomGenerator, IndexSource {
     private static final int SLICE_BITS = 21;
     private static final long SLICE_MASK = (1L << SLICE_BITS) - 1;
 
+    private static final VarHandle PROBES;
+
+    static {
+        try {
+            PROBES = MethodHandles.lookup().findVarHandle(RandomSource.class, "probes", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final long k0;
     private final long k1;
     private long counter;
+    /** Candidates examined by the owner's selections: owner writes (plain read, opaque write), others read opaque. */
+    private long probes;
     /** Unused 21-bit slices of the last output taken by {@link #nextIndex(int)}, and how many are left. */
     private long slices;
     private int slicesLeft;
@@ -180,6 +194,17 @@ public final class RandomSource implements RandomGenerator, IndexSource {
             }
         }
         return (int) (product >>> SLICE_BITS);
+    }
+
+    /** Adds to the owner's probe tally: a plain read and an opaque write (single writer), never a fence. */
+    @Override
+    public void countProbes(int n) {
+        PROBES.setOpaque(this, probes + n);
+    }
+
+    /** @return the probe tally (opaque read: any thread, eventually exact) */
+    public long probes() {
+        return (long) PROBES.getOpaque(this);
     }
 
     /** The next 21 uniformly distributed bits; three per {@link #nextLong()} output (the top bit unused). */

@@ -3,6 +3,7 @@ package dev.portalloc.internal.select;
 import dev.portalloc.Destination;
 import dev.portalloc.PortSet;
 import dev.portalloc.internal.bitmap.PortBitmap;
+import dev.portalloc.internal.flow.DestinationPorts;
 import dev.portalloc.internal.flow.FlowTable;
 import dev.portalloc.internal.flow.PortShares;
 import dev.portalloc.internal.random.IndexSource;
@@ -44,6 +45,8 @@ public final class ConnectContext extends IndexSpace {
     private final long local0;
     private final long local1;
     private Destination destination;
+    /** The destination's hint when the call started, or null if it was not hot (see {@link #refusedBits}). */
+    private DestinationPorts hint;
     private long remote0;
     private long remote1;
 
@@ -66,6 +69,7 @@ public final class ConnectContext extends IndexSpace {
     public ConnectContext target(PortBitmap bitmap, FlowTable flows, Destination d) {
         this.bitmap = bitmap;
         this.flows = flows;
+        this.hint = flows.hint(d);
         if (d != destination) {
             destination = d;
             remote0 = Long.reverseBytes(d.ipv6High());
@@ -82,11 +86,35 @@ public final class ConnectContext extends IndexSpace {
     public void clear() {
         bitmap = null;
         flows = null;
+        hint = null;
     }
 
     @Override
     public boolean tryClaim(int port) {
-        return bitmap.selection().isSelectable(port) && flows.tryJoin(port, destination) == PortShares.JOINED;
+        if (!bitmap.selection().isSelectable(port)) {
+            return false;
+        }
+        final DestinationPorts h = hint;
+        if (h == null) {
+            return flows.tryJoin(port, destination) == PortShares.JOINED; // looks the hint up: it may be hot now
+        }
+        // A marked port carries a tuple to the destination (up to a release in flight): refused without a lookup.
+        return !h.isSet(port) && flows.tryJoin(port, destination, h) == PortShares.JOINED;
+    }
+
+    /**
+     * Not selectable, held exclusively, or marked in the destination's hint. A destination that became hot
+     * during the call is seen at the next call: until then its used ports are refused by {@link #tryClaim}.
+     */
+    @Override
+    long refusedBits(int w) {
+        final long word = bitmap.word(w);
+        long refused = PortBitmap.exclusiveBits(word) | ~bitmap.selection().maskOf(w);
+        final DestinationPorts h = hint;
+        if (h != null) {
+            refused |= h.marksOfWord(w);
+        }
+        return refused & 0xFFFF_FFFFL;
     }
 
     @Override

@@ -54,6 +54,12 @@ public final class ExclusiveContext extends IndexSpace {
     }
 
     @Override
+    long refusedBits(int w) {
+        // Held in any way (exclusively or SHARED), or not selectable.
+        return (bitmap.word(w) | ~bitmap.selection().maskOf(w)) & 0xFFFF_FFFFL;
+    }
+
+    @Override
     public int completeSearch(IndexSource random) {
         return bitmap.select(random);
     }

@@ -1,6 +1,7 @@
 package dev.portalloc.internal.select;
 
 import dev.portalloc.PortSet;
+import dev.portalloc.internal.random.IndexSource;
 
 /**
  * The RFC 6056 index space shared by the selection contexts: the allocator's automatic set in ascending
@@ -30,6 +31,49 @@ abstract class IndexSpace implements SelectionContext {
     @Override
     public final int port(int index) {
         return contiguous ? first + index : space.nth(index);
+    }
+
+    /**
+     * @param w a bitmap word index
+     * @return the held-bit positions ({@code 1L << (port & 31)}) of the ports of word {@code w} that
+     *     {@link #tryClaim} would refuse on the words alone
+     */
+    abstract long refusedBits(int w);
+
+    @Override
+    public final int refusedRun(int index, int step, int limit, IndexSource tally) {
+        if (!contiguous) {
+            // Ports of a multi-range set are not consecutive across ranges: test candidate by candidate.
+            int k = 0;
+            while (k < limit) {
+                final int port = space.nth(index + k * step);
+                if ((refusedBits(port >>> 5) & 1L << (port & 31)) == 0) {
+                    break;
+                }
+                k++;
+            }
+            tally.countProbes(k + 1);
+            return k;
+        }
+        // Candidates are consecutive ports from first + index (every step-th one): read word by word.
+        final long lanes = step == 1 ? 0xFFFF_FFFFL : 0x5555_5555L;
+        int port = first + index;
+        int k = 0;
+        int words = 0;
+        while (k < limit) {
+            final int offset = port & 31;
+            words++;
+            final long open = (~refusedBits(port >>> 5) & 0xFFFF_FFFFL) >>> offset & lanes;
+            if (open != 0) {
+                k += Long.numberOfTrailingZeros(open) / step;
+                break;
+            }
+            final int inWord = (32 - offset + step - 1) / step;
+            k += inWord;
+            port += inWord * step;
+        }
+        tally.countProbes(words);
+        return Math.min(k, limit);
     }
 
     /** @return bytes {@code at..at+7} of {@code b} read as a little-endian long (hash input words) */

@@ -17,6 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * counter value), read modulo {@code num_ephemeral}: 64 bits never wrap in practice, so the sequence never
  * jumps as a 16-bit counter would when 2^16 is not a multiple of {@code num_ephemeral}. Algorithm 4's table
  * holds 32-bit unsigned entries, as Linux's does, for the same reason.
+ *
+ * <p>Word-level scans ({@link SelectionContext#refusedRun}): the sequential walks skip candidates the bitmap
+ * words already refuse (held, reserved, or carrying a tuple to a hot destination) in one step and advance their
+ * counters by the number skipped, so a destination or range that is 99 % full costs a few word reads instead of
+ * a hundred probes, with the same resulting port and counter values. A shared counter is then advanced by one
+ * CAS per stretch (skipped candidates plus the one tried) instead of one {@code getAndIncrement} per candidate:
+ * the values are still claimed by exactly one caller each, as if that caller had incremented them in a row.
  */
 public final class PortSelectors {
     private PortSelectors() {
@@ -41,37 +48,54 @@ public final class PortSelectors {
             final int n = ctx.size();
             int next = random.nextIndex(n);
             int count = n;
-            do {
-                // The RFC-era listing tests check_suitable_port(port) but returns next_ephemeral (an evident
-                // typo, research doc §1.0); we test and return the same candidate.
-                final int port = ctx.port(next);
-                if (ctx.tryClaim(port)) {
-                    return port;
+            while (count > 0) {
+                final int stretch = Math.min(count, n - next); // up to the wrap
+                final int k = ctx.refusedRun(next, 1, stretch, random);
+                count -= k;
+                next += k;
+                if (k < stretch) {
+                    // The RFC-era listing tests check_suitable_port(port) but returns next_ephemeral (an evident
+                    // typo, research doc §1.0); we test and return the same candidate.
+                    final int port = ctx.port(next);
+                    random.countProbes(1);
+                    if (ctx.tryClaim(port)) {
+                        return port;
+                    }
+                    next++;
+                    count--;
                 }
-                next = next == n - 1 ? 0 : next + 1;
-                count--;
-            } while (count > 0);
+                if (next == n) {
+                    next = 0;
+                }
+            }
             return ctx.completeSearch(random);
         };
     }
 
-    /** RFC 6056 §3.3.2, Algorithm 2: a fresh random candidate each time, {@code num_ephemeral} of them. */
+    /**
+     * RFC 6056 §3.3.2, Algorithm 2: a fresh random candidate each time. The first {@value #RANDOM_PROBES} candidates
+     * are probed as the RFC does; after that the complete search continues. Both pick each suitable port with equal
+     * probability: the first suitable port among independent uniform candidates is uniform over the suitable
+     * ports, and so is the complete search, so the handover changes no probability, only the cost (at 99 %
+     * occupancy the RFC's loop needs 100 candidates on average) and the false exhaustion after
+     * {@code num_ephemeral} misses. The algorithm has no counter state to preserve.
+     */
     public static PortSelector randomProbe() {
         return (ctx, random) -> {
             final int n = ctx.size();
-            int next = random.nextIndex(n);
-            int count = n;
-            do {
-                final int port = ctx.port(next);
+            for (int probe = 0; probe < Math.min(n, RANDOM_PROBES); probe++) {
+                final int port = ctx.port(random.nextIndex(n));
+                random.countProbes(1);
                 if (ctx.tryClaim(port)) {
                     return port;
                 }
-                next = random.nextIndex(n);
-                count--;
-            } while (count > 0);
+            }
             return ctx.completeSearch(random);
         };
     }
+
+    /** Algorithm 2's candidates before the complete search takes over (as many as uniform selection probes). */
+    static final int RANDOM_PROBES = 16;
 
     /**
      * RFC 6056 §3.3.3, Algorithm 3: {@code offset = F(...)}, a global {@code next_ephemeral} (initially 0)
@@ -118,15 +142,9 @@ public final class PortSelectors {
             }
             int offset = random.nextIndex(remaining) | 1;
             for (;;) {
-                int index = offset;
-                for (int i = 0; i < remaining; i += 2, index += 2) {
-                    if (index >= remaining) {
-                        index -= remaining;
-                    }
-                    final int port = ctx.port(index);
-                    if (ctx.tryClaim(port)) {
-                        return port;
-                    }
+                final long claimed = parityPass(ctx, random, offset, remaining);
+                if (claimed >= 0) {
+                    return (int) claimed;
                 }
                 offset--;
                 if ((offset & 1) != 0) {
@@ -154,6 +172,35 @@ public final class PortSelectors {
         return new LinuxConnect(tableLength, init);
     }
 
+    /**
+     * One pass of Linux's scans: candidates {@code offset, offset + 2, ...}, wrapping at {@code remaining}, while
+     * the distance walked {@code i} stays below {@code remaining}.
+     *
+     * @return {@code -1} if no candidate was claimed, else {@code i << 32 | port} for the claimed one
+     */
+    private static long parityPass(SelectionContext ctx, IndexSource random, int offset, int remaining) {
+        int at = offset;
+        for (int i = 0; i < remaining; ) {
+            if (at >= remaining) {
+                at -= remaining;
+            }
+            final int stretch = Math.min((remaining - i + 1) >>> 1, (remaining - at + 1) >>> 1);
+            final int k = ctx.refusedRun(at, 2, stretch, random);
+            i += 2 * k;
+            at += 2 * k;
+            if (k < stretch) {
+                final int port = ctx.port(at);
+                random.countProbes(1);
+                if (ctx.tryClaim(port)) {
+                    return (long) i << 32 | port;
+                }
+                i += 2;
+                at += 2;
+            }
+        }
+        return -1;
+    }
+
     private static final class LinuxConnect implements PortSelector {
         private final AtomicIntegerArray table;
 
@@ -179,16 +226,11 @@ public final class PortSelectors {
             int offset = (int) (Integer.toUnsignedLong(table.get(index) + (int) (portOffset >>> 32)) % remaining);
             offset &= ~1;
             for (;;) {
-                int at = offset;
-                for (int i = 0; i < remaining; i += 2, at += 2) {
-                    if (at >= remaining) {
-                        at -= remaining;
-                    }
-                    final int port = ctx.port(at);
-                    if (ctx.tryClaim(port)) {
-                        table.getAndAdd(index, Math.max(i, random.nextIndex(8) * 2) + 2);
-                        return port;
-                    }
+                final long claimed = parityPass(ctx, random, offset, remaining);
+                if (claimed >= 0) {
+                    final int i = (int) (claimed >>> 32);
+                    table.getAndAdd(index, Math.max(i, random.nextIndex(8) * 2) + 2);
+                    return (int) claimed;
                 }
                 offset++;
                 if ((offset & 1) == 0 || remaining <= 1) {
@@ -199,45 +241,101 @@ public final class PortSelectors {
         }
     }
 
-    private static final class BsdSequential implements PortSelector {
-        private final AtomicLong next = new AtomicLong();
+    /**
+     * RFC 6056's sequential walks over a shared counter: candidate {@code (offset + value) mod num_ephemeral} for
+     * each counter value, one value per candidate. Subclasses say where the counter lives and when its values
+     * stop mapping to consecutive indices.
+     */
+    private abstract static class CounterWalk implements PortSelector {
+        /** @return the counter for {@code slot} (volatile read), as a non-negative value */
+        abstract long read(int slot);
 
-        @Override
-        public int select(SelectionContext ctx, IndexSource random) {
+        /** A volatile CAS of the counter. @return the witness value, read as {@link #read} reads it */
+        abstract long compareAndExchange(int slot, long expected, long value);
+
+        /** @return counter steps from {@code value} before the indices stop being consecutive (a 32-bit wrap) */
+        long consecutive(long value) {
+            return Long.MAX_VALUE;
+        }
+
+        /**
+         * Walks from the counter's value: skips the refused stretch ahead at once, then claims the counter
+         * values of the skipped candidates and the next one by one CAS (retrying from the witness if another
+         * thread moved the counter meanwhile) and tries that candidate.
+         */
+        final int walk(SelectionContext ctx, IndexSource random, long offset, int slot) {
             final int n = ctx.size();
             int count = n;
-            do {
-                final int port = ctx.port((int) Long.remainderUnsigned(next.getAndIncrement(), n));
-                if (ctx.tryClaim(port)) {
-                    return port;
+            long value = read(slot);
+            while (count > 0) {
+                final int index = (int) ((offset + Long.remainderUnsigned(value, n)) % n);
+                final int stretch = (int) Math.min(Math.min(count, n - index), consecutive(value));
+                final int k = ctx.refusedRun(index, 1, stretch, random);
+                final long to = value + k + (k < stretch ? 1 : 0);
+                final long witness = compareAndExchange(slot, value, to);
+                if (witness != value) {
+                    value = witness;
+                    continue;
                 }
-                count--;
-            } while (count > 0);
+                if (k < stretch) {
+                    final int port = ctx.port((int) ((offset + Long.remainderUnsigned(value + k, n)) % n));
+                    random.countProbes(1);
+                    if (ctx.tryClaim(port)) {
+                        return port;
+                    }
+                    count--;
+                }
+                count -= k;
+                value = to;
+            }
             return ctx.completeSearch(random);
         }
     }
 
-    private static final class Hash implements PortSelector {
-        private final AtomicLong next = new AtomicLong();
+    /** A walk over one 64-bit counter. */
+    private abstract static class GlobalCounterWalk extends CounterWalk {
+        private final AtomicLong next;
+
+        GlobalCounterWalk(long initial) {
+            this.next = new AtomicLong(initial);
+        }
 
         @Override
-        public int select(SelectionContext ctx, IndexSource random) {
-            final int n = ctx.size();
-            final long offset = Long.remainderUnsigned(ctx.hash(SelectionContext.PURPOSE_OFFSET), n);
-            int count = n;
-            do {
-                final long index = (offset + Long.remainderUnsigned(next.getAndIncrement(), n)) % n;
-                final int port = ctx.port((int) index);
-                if (ctx.tryClaim(port)) {
-                    return port;
-                }
-                count--;
-            } while (count > 0);
-            return ctx.completeSearch(random);
+        final long read(int slot) {
+            return next.get();
+        }
+
+        @Override
+        final long compareAndExchange(int slot, long expected, long value) {
+            return next.compareAndExchange(expected, value);
         }
     }
 
-    private static final class DoubleHash implements PortSelector {
+    private static final class BsdSequential extends GlobalCounterWalk {
+        BsdSequential() {
+            super(0);
+        }
+
+        @Override
+        public int select(SelectionContext ctx, IndexSource random) {
+            return walk(ctx, random, 0, 0);
+        }
+    }
+
+    private static final class Hash extends GlobalCounterWalk {
+        Hash() {
+            super(0);
+        }
+
+        @Override
+        public int select(SelectionContext ctx, IndexSource random) {
+            final long offset = Long.remainderUnsigned(ctx.hash(SelectionContext.PURPOSE_OFFSET), ctx.size());
+            return walk(ctx, random, offset, 0);
+        }
+    }
+
+    /** Algorithm 4: the counter is {@code table[G(...)]}, 32 bits unsigned, so its indices jump where it wraps. */
+    private static final class DoubleHash extends CounterWalk {
         private final AtomicIntegerArray table;
 
         DoubleHash(int tableLength, IndexSource init) {
@@ -248,23 +346,34 @@ public final class PortSelectors {
         }
 
         @Override
+        long read(int slot) {
+            return Integer.toUnsignedLong(table.get(slot));
+        }
+
+        @Override
+        long compareAndExchange(int slot, long expected, long value) {
+            return Integer.toUnsignedLong(table.compareAndExchange(slot, (int) expected, (int) value));
+        }
+
+        @Override
+        long consecutive(long value) {
+            return (1L << 32) - value;
+        }
+
+        @Override
         public int select(SelectionContext ctx, IndexSource random) {
             final int n = ctx.size();
             final long offset = Long.remainderUnsigned(ctx.hash(SelectionContext.PURPOSE_OFFSET), n);
             final int index = (int) Long.remainderUnsigned(ctx.hash(SelectionContext.PURPOSE_INDEX), table.length());
-            int count = n;
-            do {
-                final long perturb = Integer.toUnsignedLong(table.getAndIncrement(index)) % n;
-                final int port = ctx.port((int) ((offset + perturb) % n));
-                if (ctx.tryClaim(port)) {
-                    return port;
-                }
-                count--;
-            } while (count > 0);
-            return ctx.completeSearch(random);
+            return walk(ctx, random, offset, index);
         }
     }
 
+    /**
+     * Algorithm 5. The walk runs on local copies of the counter and its index (no division per candidate) and
+     * publishes the counter by one CAS when it reaches a candidate the words do not refuse (or gives up); if
+     * another thread moved the counter meanwhile, it walks again from the new value with fresh increments.
+     */
     private static final class RandomIncrements implements PortSelector {
         private final int increments;
         private final AtomicLong next;
@@ -278,14 +387,40 @@ public final class PortSelectors {
         public int select(SelectionContext ctx, IndexSource random) {
             final int n = ctx.size();
             int count = n;
-            do {
-                final long value = next.addAndGet(random.nextIndex(increments) + 1L);
-                final int port = ctx.port((int) Long.remainderUnsigned(value, n));
-                if (ctx.tryClaim(port)) {
-                    return port;
+            long value = next.get();
+            while (count > 0) {
+                long at = value;
+                int index = (int) Long.remainderUnsigned(at, n);
+                int walked = 0;
+                boolean open = false;
+                while (walked < count) {
+                    final int step = random.nextIndex(increments) + 1;
+                    at += step;
+                    index += step < n ? step : step % n;
+                    if (index >= n) {
+                        index -= n;
+                    }
+                    walked++;
+                    if (ctx.refusedRun(index, 1, 1, random) == 0) {
+                        open = true;
+                        break;
+                    }
                 }
-                count--;
-            } while (count > 0);
+                final long witness = next.compareAndExchange(value, at);
+                if (witness != value) {
+                    value = witness;
+                    continue;
+                }
+                count -= walked;
+                value = at;
+                if (open) {
+                    final int port = ctx.port(index);
+                    random.countProbes(1);
+                    if (ctx.tryClaim(port)) {
+                        return port;
+                    }
+                }
+            }
             return ctx.completeSearch(random);
         }
     }

@@ -47,6 +47,21 @@ public interface SelectionContext {
     boolean tryClaim(int port);
 
     /**
+     * The word-level shortcut of an RFC sequence: counts the candidates {@code index, index + step, ...} that
+     * {@link #tryClaim} would refuse on the bitmap words alone (not selectable, held exclusively, or, in connect
+     * mode, marked in the destination's hint as carrying its tuple), so that a selector can advance its counters
+     * over them at once, as if it had probed each: the sequence yields the same port and leaves the same counter
+     * state. A port the words do not rule out ends the run and still needs {@link #tryClaim}.
+     *
+     * @param index the first candidate, {@code 0 .. size()-1}
+     * @param step 1 or 2 (Linux scans one parity at a time)
+     * @param limit the most candidates to count; {@code index + (limit - 1) * step} must be below {@link #size()}
+     * @param tally where the words read are counted ({@link IndexSource#countProbes})
+     * @return {@code k} in {@code 0..limit}: the first {@code k} candidates are refused
+     */
+    int refusedRun(int index, int step, int limit, IndexSource tally);
+
+    /**
      * The complete search that backs up an RFC sequence that gave up: claims a suitable port chosen uniformly
      * at random, or reports that at some moment during the call none existed.
      *

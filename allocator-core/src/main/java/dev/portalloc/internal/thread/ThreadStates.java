@@ -24,6 +24,7 @@ public final class ThreadStates {
     private long retiredAcquisitions;
     private long retiredReleases;
     private long retiredFailures;
+    private long retiredProbes;
 
     /** States whose generators are keyed from SecureRandom. */
     public static ThreadStates secure() {
@@ -58,6 +59,7 @@ public final class ThreadStates {
                     retiredAcquisitions += s.acquisitions();
                     retiredReleases += s.releases();
                     retiredFailures += s.failures();
+                    retiredProbes += s.random().probes();
                 } else {
                     next[live++] = s;
                 }
@@ -68,18 +70,20 @@ public final class ThreadStates {
         }
     }
 
-    /** @return {acquisitions, releases, failures} summed over all threads, weakly consistent */
+    /** @return {acquisitions, releases, failures, probes} summed over all threads, weakly consistent */
     public long[] totals() {
         synchronized (lock) {
             long acquisitions = retiredAcquisitions;
             long releases = retiredReleases;
             long failures = retiredFailures;
+            long probes = retiredProbes;
             for (ThreadState s : registered) {
                 acquisitions += s.acquisitions();
                 releases += s.releases();
                 failures += s.failures();
+                probes += s.random().probes();
             }
-            return new long[] {acquisitions, releases, failures};
+            return new long[] {acquisitions, releases, failures, probes};
         }
     }
 }

@@ -45,6 +45,11 @@ class PortSelectorsTest {
         }
 
         @Override
+        public int refusedRun(int index, int step, int limit, IndexSource tally) {
+            return 0; // the words refuse nothing: every candidate reaches tryClaim and is recorded
+        }
+
+        @Override
         public int completeSearch(IndexSource random) {
             completeSearches++;
             return NONE;
@@ -90,11 +95,16 @@ class PortSelectorsTest {
     }
 
     @Test
-    void randomProbeDrawsNumEphemeralCandidates() {
+    void randomProbeDrawsCandidatesThenHandsOverToTheCompleteSearch() {
         Recording ctx = new Recording(5, 0, 0);
         PortSelectors.randomProbe().select(ctx, script(4, 4, 1, 0, 2));
-        assertThat(ctx.candidates).containsExactly(4, 4, 1, 0, 2);
+        assertThat(ctx.candidates).containsExactly(4, 4, 1, 0, 2); // at most num_ephemeral
         assertThat(ctx.completeSearches).isEqualTo(1);
+
+        Recording large = new Recording(1000, 0, 0);
+        PortSelectors.randomProbe().select(large, constant(7));
+        assertThat(large.candidates).hasSize(PortSelectors.RANDOM_PROBES).containsOnly(7);
+        assertThat(large.completeSearches).isEqualTo(1);
     }
 
     @Test
@@ -145,5 +155,130 @@ class PortSelectorsTest {
         Recording one = new Recording(1, 0, 0);
         PortSelectors.linuxBind().select(one, constant(0));
         assertThat(one.candidates).containsExactly(0, 0);
+    }
+
+    /**
+     * A context over ports 100..100+size-1 where a port is refused when it is held (claimed earlier, or
+     * pre-held) or "used" (refused by tryClaim only, as a tuple to a non-hot destination is). With
+     * {@code words} on, {@link #refusedRun} reports held ports as the bitmap words would; off, it reports none,
+     * so every candidate reaches tryClaim: the port-by-port sequence.
+     */
+    private static final class Occupied implements SelectionContext {
+        final int size;
+        final boolean words;
+        final java.util.BitSet held;
+        final java.util.BitSet used;
+        final long hash;
+        final List<Integer> tried = new ArrayList<>();
+        int heldTries;
+
+        Occupied(int size, boolean words, java.util.BitSet held, java.util.BitSet used, long hash) {
+            this.size = size;
+            this.words = words;
+            this.held = (java.util.BitSet) held.clone();
+            this.used = used;
+            this.hash = hash;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public int port(int index) {
+            assertThat(index).isBetween(0, size - 1);
+            return 100 + index;
+        }
+
+        @Override
+        public boolean tryClaim(int port) {
+            final int index = port - 100;
+            tried.add(index);
+            heldTries += held.get(index) ? 1 : 0;
+            if (held.get(index) || used.get(index)) {
+                return false;
+            }
+            held.set(index);
+            return true;
+        }
+
+        @Override
+        public int refusedRun(int index, int step, int limit, IndexSource tally) {
+            assertThat(limit).isPositive();
+            assertThat(index + (limit - 1) * step).isLessThan(size);
+            int k = 0;
+            while (words && k < limit && held.get(index + k * step)) {
+                k++;
+            }
+            return k;
+        }
+
+        @Override
+        public int completeSearch(IndexSource random) {
+            final int free = held.nextClearBit(0);
+            return free < size ? 100 + free : NONE; // deterministic, the same in both contexts
+        }
+
+        @Override
+        public long hash(long purpose) {
+            return hash * purpose;
+        }
+    }
+
+    /**
+     * The word-level shortcut changes nothing observable: over random occupancies (runs of held ports, some used
+     * ones), each algorithm with the shortcut returns the same ports, call after call (so its counters moved
+     * alike), as the same algorithm probing port by port, and it tries only candidates the words left open.
+     */
+    @Test
+    void skippingRefusedRunsYieldsTheSamePortsAndCounters() {
+        final java.util.Random setup = new java.util.Random(42); // test data only; the selectors draw from seeded sources
+        for (int round = 0; round < 300; round++) {
+            final int size = 1 + setup.nextInt(round % 3 == 0 ? 9 : 300);
+            final java.util.BitSet held = new java.util.BitSet();
+            final java.util.BitSet used = new java.util.BitSet();
+            final double density = setup.nextDouble();
+            for (int i = 0; i < size; i++) {
+                if (setup.nextDouble() < density) {
+                    held.set(i);
+                } else if (setup.nextInt(8) == 0) {
+                    used.set(i);
+                }
+            }
+            final long hash = setup.nextLong();
+            final long seed = setup.nextLong();
+            final String[] names = {"bsdSequential", "randomStart", "hash", "doubleHash", "randomIncrements", "linuxBind",
+                "linuxConnect"};
+            for (String name : names) {
+                final PortSelector shortcut = selector(name, seed);
+                final PortSelector plain = selector(name, seed);
+                final Occupied fast = new Occupied(size, true, held, used, hash);
+                final Occupied slow = new Occupied(size, false, held, used, hash);
+                final IndexSource fastRandom = dev.portalloc.internal.random.RandomSource.fromSeed(seed, 1);
+                final IndexSource slowRandom = dev.portalloc.internal.random.RandomSource.fromSeed(seed, 1);
+                for (int call = 0; call < 6; call++) {
+                    final int expected = plain.select(slow, slowRandom);
+                    assertThat(shortcut.select(fast, fastRandom)).as("%s, size %d, call %d", name, size, call)
+                        .isEqualTo(expected);
+                }
+                assertThat(fast.heldTries).as("%s tried ports the words refuse", name).isZero();
+                assertThat(fast.tried.size()).as(name).isLessThanOrEqualTo(slow.tried.size());
+            }
+        }
+    }
+
+    private static PortSelector selector(String name, long seed) {
+        final IndexSource init = dev.portalloc.internal.random.RandomSource.fromSeed(seed, 2);
+        return switch (name) {
+            case "bsdSequential" -> PortSelectors.bsdSequential();
+            case "randomStart" -> PortSelectors.randomStart();
+            case "hash" -> PortSelectors.hash();
+            case "doubleHash" -> PortSelectors.doubleHash(8, init);
+            case "randomIncrements" -> PortSelectors.randomIncrements(1 + (int) (seed & 511), init);
+            case "linuxBind" -> PortSelectors.linuxBind();
+            case "linuxConnect" -> PortSelectors.linuxConnect(8, init);
+            default -> throw new IllegalArgumentException(name);
+        };
     }
 }
