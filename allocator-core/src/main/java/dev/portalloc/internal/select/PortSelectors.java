@@ -260,6 +260,11 @@ public final class PortSelectors {
             return Long.MAX_VALUE;
         }
 
+        /** @return {@code value} as {@link #read} would return it once stored (a 32-bit counter wraps) */
+        long stored(long value) {
+            return value;
+        }
+
         /**
          * Walks from the counter's value: skips the refused stretch ahead at once, then claims the counter
          * values of the skipped candidates and the next one by one CAS (retrying from the witness if another
@@ -288,7 +293,7 @@ public final class PortSelectors {
                     count--;
                 }
                 count -= k;
-                value = to;
+                value = stored(to);
             }
             return ctx.completeSearch(random);
         }
@@ -360,6 +365,11 @@ public final class PortSelectors {
         @Override
         long consecutive(long value) {
             return (1L << 32) - value;
+        }
+
+        @Override
+        long stored(long value) {
+            return value & 0xFFFF_FFFFL;
         }
 
         @Override
