@@ -227,6 +227,14 @@ final class Evaluation {
             results.add("quality", a, wl, occ, m + "minEntropyBits", v.minEntropyBits());
             results.add("quality", a, wl, occ, m + "minEntropyIsLowerBound", v.minEntropyIsLowerBound() ? 1 : 0);
         }
+        final double[] probes = run.probes().toArray();
+        if (probes.length > 0) {
+            final double[] p = Statistics.meanP50P99Max(probes);
+            results.add("quality", a, wl, occ, "probes.mean", p[0]);
+            results.add("quality", a, wl, occ, "probes.p50", p[1]);
+            results.add("quality", a, wl, occ, "probes.p99", p[2]);
+            results.add("quality", a, wl, occ, "probes.max", p[3]);
+        }
         final Histogram h = run.latencyNanos();
         results.add("quality", a, wl, occ, "cost.meanNs", h.getMean());
         results.add("quality", a, wl, occ, "cost.p50Ns", h.getValueAtPercentile(50));
