@@ -460,7 +460,7 @@ public final class PortAllocator {
         if (sel == null) {
             port = f.search(d, thread.random());
         } else {
-            final ConnectContext ctx = connectContext(thread).target(bitmap, f, d);
+            final ConnectContext ctx = connectContext(thread).target(bitmap, f, d, thread.random());
             try {
                 port = sel.select(ctx, thread.random());
             } finally {

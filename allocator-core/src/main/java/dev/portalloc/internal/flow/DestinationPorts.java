@@ -38,6 +38,8 @@ public final class DestinationPorts {
     private final int[] counts = new int[PortBitmap.BLOCKS];
     @SuppressWarnings("unused") // through TOTAL
     private volatile int total;
+    /** Set once the destination was demoted: the hint is no longer maintained and must not be used. */
+    private volatile boolean retired;
 
     /** @return whether the port is marked used */
     public boolean isSet(int port) {
@@ -85,8 +87,18 @@ public final class DestinationPorts {
         return (int) TOTAL.getVolatile(this);
     }
 
+    /** Marks the hint as demoted (volatile write). */
+    void retire() {
+        retired = true;
+    }
+
+    /** @return whether the destination was demoted (volatile read) */
+    boolean isRetired() {
+        return retired;
+    }
+
     /** @return marked ports in all (volatile read) */
-    int total() {
+    public int total() {
         return (int) TOTAL.getVolatile(this);
     }
 

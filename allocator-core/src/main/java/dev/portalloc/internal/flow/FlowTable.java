@@ -53,7 +53,7 @@ public final class FlowTable {
     /** {@link #tryJoin} result: the tuple is already live or quarantined. */
     public static final int USED = 3;
     /** Probes (of {@link #PROBES}, all failed) that hit the destination's own tuples before it is made hot. */
-    static final int PROMOTE_AFTER = 12;
+    public static final int PROMOTE_AFTER = 12;
     /** Rank/select attempts on a hot destination's hint before the exhaustive pass. */
     static final int HOT_ATTEMPTS = 4;
     /** Quarantined entries expired per allocation at most (the verdict expires all due ones). */
@@ -74,10 +74,14 @@ public final class FlowTable {
     /** Entries expired so far: written only on expiry, read before attempts that may retry after expiry. */
     private final AtomicLong expired = new AtomicLong();
     private final QuarantineQueue.Expiry expiry = this::expire;
-    private static final ThreadLocal<int[]> CANDIDATES = ThreadLocal.withInitial(() -> new int[PortBitmap.MAX_PORT + 1]);
-    private static final ThreadLocal<int[]> BLOCK_ESTIMATES = ThreadLocal.withInitial(() -> new int[PortBitmap.BLOCKS]);
-    private static final ThreadLocal<long[]> BLOCK_CANDIDATES =
-        ThreadLocal.withInitial(() -> new long[1 << PortBitmap.BLOCK_SHIFT]);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** A thread's work arrays for searches (shared by all flow tables; one lookup per search). */
+    private static final class Scratch {
+        final int[] candidates = new int[PortBitmap.MAX_PORT + 1];
+        final int[] blockEstimates = new int[PortBitmap.BLOCKS];
+        final long[] blockCandidates = new long[1 << PortBitmap.BLOCK_SHIFT];
+    }
 
     /**
      * @param bitmap the allocator's bitmap
@@ -345,21 +349,31 @@ public final class FlowTable {
                 used += r == USED ? 1 : 0;
             }
             if (used >= PROMOTE_AFTER) {
-                return searchHot(d, promote(d, s), random);
+                return searchHot(d, promote(d, random), random);
             }
         }
         return searchExhaustively(d, random);
     }
 
-    /** Makes {@code d} hot; the creating thread marks the ports it already uses. */
-    private DestinationPorts promote(Destination d, Selection s) {
+    /**
+     * Makes {@code d} hot (if it is not already): the creating thread marks the ports it already uses, one
+     * tuple lookup per joinable port of the selection, once. Selection calls it when a call's candidates keep
+     * hitting the destination's own tuples ({@link #PROMOTE_AFTER} of them).
+     *
+     * @param tally where the lookups are counted
+     * @return the destination's hint
+     */
+    public DestinationPorts promote(Destination d, IndexSource tally) {
         final DestinationPorts existing = hot.get(d);
         if (existing != null) {
             return existing;
         }
         final DestinationPorts hint = hot.promote(d);
+        final Selection s = bitmap.selection();
+        tally.countProbes(s.lastWord() - s.firstWord() + 1);
         for (int w = s.firstWord(); w <= s.lastWord(); w++) {
             long bits = joinable(s, w);
+            tally.countProbes(Long.bitCount(bits));
             while (bits != 0) {
                 final int port = w * PortBitmap.PORTS_PER_WORD + Long.numberOfTrailingZeros(bits);
                 bits &= bits - 1;
@@ -392,8 +406,9 @@ public final class FlowTable {
                 return port;
             }
         }
-        final int[] estimates = BLOCK_ESTIMATES.get();
-        final long[] blockCandidates = BLOCK_CANDIDATES.get();
+        final Scratch scratch = SCRATCH.get();
+        final int[] estimates = scratch.blockEstimates;
+        final long[] blockCandidates = scratch.blockCandidates;
         final long counted = s.countedBlocks();
         final int first = s.firstWord();
         final int last = s.lastWord();
@@ -438,7 +453,6 @@ public final class FlowTable {
             long c = 0;
             for (; w <= end; w++) {
                 c = candidates(s, hint, w);
-                random.countProbes(2);
                 blockCandidates[w - start] = c;
                 final int k = Long.bitCount(c);
                 if (r < k) {
@@ -447,6 +461,7 @@ public final class FlowTable {
                 r -= k;
                 seen += k;
             }
+            random.countProbes(2 * (Math.min(w, end) - start + 1)); // a bitmap word and a hint word each
             if (w > end) {
                 if (seen == 0) {
                     continue;
@@ -484,7 +499,7 @@ public final class FlowTable {
     }
 
     private int searchExhaustively(Destination d, IndexSource random) {
-        final int[] candidates = CANDIDATES.get();
+        final int[] candidates = SCRATCH.get().candidates;
         final DestinationPorts hint = hot.get(d);
         scanners.incrementAndGet();
         try {

@@ -23,13 +23,30 @@ final class HotDestinations {
     private final NonBlockingHashMapLong<DestinationPorts> ipv4 = new NonBlockingHashMapLong<>();
     private final NonBlockingHashMap<Destination, DestinationPorts> ipv6 = new NonBlockingHashMap<>();
     private final AtomicInteger hot = new AtomicInteger();
+    /**
+     * The most recently promoted or found destination and its hint, checked before the maps: the
+     * load-balancer-to-backend case has one hot destination, looked up twice per connection. Volatile; an entry
+     * whose hint was demoted (retired) is ignored.
+     */
+    private volatile Entry last;
+
+    private record Entry(Destination destination, DestinationPorts ports) {
+    }
 
     /** @return the hint of {@code d}, or null if it is not hot */
     DestinationPorts get(Destination d) {
         if (hot.get() == 0) {
             return null;
         }
-        return d.isIpv4() ? ipv4.get(d.ipv4Key()) : ipv6.get(d);
+        final Entry e = last;
+        if (e != null && (e.destination == d || e.destination.equals(d)) && !e.ports.isRetired()) {
+            return e.ports;
+        }
+        final DestinationPorts ports = d.isIpv4() ? ipv4.get(d.ipv4Key()) : ipv6.get(d);
+        if (ports != null) {
+            last = new Entry(d, ports); // allocates only when the most recent hot destination changes
+        }
+        return ports;
     }
 
     /** @return the hint of {@code d}, creating it (empty) if needed, and whether this call created it */
@@ -40,6 +57,7 @@ final class HotDestinations {
             return existing;
         }
         hot.incrementAndGet();
+        last = new Entry(d, fresh);
         return fresh;
     }
 
@@ -47,6 +65,9 @@ final class HotDestinations {
     void demote(Destination d, DestinationPorts ports) {
         final boolean removed = d.isIpv4() ? ipv4.remove(d.ipv4Key(), ports) : ipv6.remove(d, ports);
         if (removed) {
+            // Retired after the removal: a reader that still gets it raced with the demotion, as a map lookup
+            // can; the flag keeps a late write of the entry to `last` from reviving it.
+            ports.retire();
             hot.decrementAndGet();
         }
     }

@@ -45,8 +45,12 @@ public final class ConnectContext extends IndexSpace {
     private final long local0;
     private final long local1;
     private Destination destination;
-    /** The destination's hint when the call started, or null if it was not hot (see {@link #refusedBits}). */
+    /** The destination's hint when the call started (or once this call promoted it), else null. */
     private DestinationPorts hint;
+    /** Candidates of this call refused because the tuple was used: enough of them make the destination hot. */
+    private int used;
+    /** The calling thread's generator during the call (counts the promotion's lookups). */
+    private IndexSource tally;
     private long remote0;
     private long remote1;
 
@@ -64,12 +68,15 @@ public final class ConnectContext extends IndexSpace {
      * @param bitmap the allocator's bitmap
      * @param flows the allocator's flow layer
      * @param d the destination
+     * @param tally the calling thread's generator, where the call's work is counted
      * @return this context
      */
-    public ConnectContext target(PortBitmap bitmap, FlowTable flows, Destination d) {
+    public ConnectContext target(PortBitmap bitmap, FlowTable flows, Destination d, IndexSource tally) {
         this.bitmap = bitmap;
+        this.tally = tally;
         this.flows = flows;
         this.hint = flows.hint(d);
+        this.used = 0;
         if (d != destination) {
             destination = d;
             remote0 = Long.reverseBytes(d.ipv6High());
@@ -87,6 +94,7 @@ public final class ConnectContext extends IndexSpace {
         bitmap = null;
         flows = null;
         hint = null;
+        tally = null;
     }
 
     @Override
@@ -95,11 +103,23 @@ public final class ConnectContext extends IndexSpace {
             return false;
         }
         final DestinationPorts h = hint;
-        if (h == null) {
-            return flows.tryJoin(port, destination) == PortShares.JOINED; // looks the hint up: it may be hot now
+        if (h != null) {
+            // A marked port carries a tuple to the destination (up to a release in flight): refused at once.
+            return !h.isSet(port) && flows.tryJoin(port, destination, h) == PortShares.JOINED;
         }
-        // A marked port carries a tuple to the destination (up to a release in flight): refused without a lookup.
-        return !h.isSet(port) && flows.tryJoin(port, destination, h) == PortShares.JOINED;
+        final int r = flows.tryJoin(port, destination); // looks the hint up: another thread may have promoted it
+        if (r == FlowTable.USED && ++used == FlowTable.PROMOTE_AFTER) {
+            // The RFC sequences walk into the destination's own tuples again and again: a destination that holds
+            // this many ports is made hot, so that the rest of this walk, and later ones, skip them word by word.
+            hint = flows.promote(destination, tally);
+        }
+        return r == PortShares.JOINED;
+    }
+
+    @Override
+    public boolean dense() {
+        final DestinationPorts h = hint;
+        return h != null && h.total() >= size() - (size() >>> 2);
     }
 
     /**

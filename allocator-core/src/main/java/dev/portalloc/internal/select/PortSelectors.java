@@ -74,16 +74,18 @@ public final class PortSelectors {
 
     /**
      * RFC 6056 §3.3.2, Algorithm 2: a fresh random candidate each time. The first {@value #RANDOM_PROBES} candidates
-     * are probed as the RFC does; after that the complete search continues. Both pick each suitable port with equal
-     * probability: the first suitable port among independent uniform candidates is uniform over the suitable
-     * ports, and so is the complete search, so the handover changes no probability, only the cost (at 99 %
-     * occupancy the RFC's loop needs 100 candidates on average) and the false exhaustion after
-     * {@code num_ephemeral} misses. The algorithm has no counter state to preserve.
+     * are probed as the RFC does (none when the context is {@linkplain SelectionContext#dense dense}); after that
+     * the complete search continues. Both pick each suitable port with equal probability: the first suitable port
+     * among independent uniform candidates is uniform over the suitable ports, and so is the complete search, so
+     * the handover changes no probability, only the cost (at 99 % occupancy the RFC's loop needs 100 candidates
+     * on average) and the false exhaustion after {@code num_ephemeral} misses. The algorithm has no counter
+     * state to preserve.
      */
     public static PortSelector randomProbe() {
         return (ctx, random) -> {
             final int n = ctx.size();
-            for (int probe = 0; probe < Math.min(n, RANDOM_PROBES); probe++) {
+            final int probes = ctx.dense() ? 0 : Math.min(n, RANDOM_PROBES);
+            for (int probe = 0; probe < probes; probe++) {
                 final int port = ctx.port(random.nextIndex(n));
                 random.countProbes(1);
                 if (ctx.tryClaim(port)) {

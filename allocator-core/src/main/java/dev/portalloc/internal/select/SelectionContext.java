@@ -62,6 +62,15 @@ public interface SelectionContext {
     int refusedRun(int index, int step, int limit, IndexSource tally);
 
     /**
+     * @return whether most candidates are already known to be refused (in connect mode: the destination is hot
+     *     and uses over 3/4 of the index space), so that random probes would mostly miss and the complete search
+     *     is the cheaper way to the same uniform choice
+     */
+    default boolean dense() {
+        return false;
+    }
+
+    /**
      * The complete search that backs up an RFC sequence that gave up: claims a suitable port chosen uniformly
      * at random, or reports that at some moment during the call none existed.
      *

@@ -47,7 +47,7 @@ class RefusedRunTest {
                 final ExclusiveContext exclusive = new ExclusiveContext(bitmap, () -> null, 6, LOCAL);
                 final FlowTable flows = new FlowTable(bitmap, 0, System::nanoTime, 1L);
                 final ConnectContext connect = new ConnectContext(automatic, () -> null, 6, LOCAL)
-                    .target(bitmap, flows, Destination.ipv4(0x0A000001, 80));
+                    .target(bitmap, flows, Destination.ipv4(0x0A000001, 80), TALLY);
                 for (int trial = 0; trial < 2_000; trial++) {
                     final int n = automatic.size();
                     final int step = 1 + random.nextInt(2);
