@@ -100,6 +100,12 @@ final class AllocatorSubject implements Subject {
         allocator.rekey();
     }
 
+    /** {@code stats().probes()}: cheap enough per call in the single-threaded simulation (a brief lock). */
+    @Override
+    public long probes() {
+        return allocator.stats().probes();
+    }
+
     @Override
     public boolean perDestination() {
         return mode == Mode.CONNECT;

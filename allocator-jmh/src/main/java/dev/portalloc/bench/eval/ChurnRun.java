@@ -24,7 +24,9 @@ import java.util.random.RandomGenerator;
  *
  * <p>Every grant and failure is checked against a {@link ShadowLedger}. Reuse intervals: for each grant of a
  * port that was released before, the allocations (by anyone) since its release and the simulated time; for a
- * 5-tuple (port, destination), the allocations to that destination since its release and the time.
+ * 5-tuple (port, destination), the allocations to that destination since its release and the time. Cost of
+ * each measured workload allocation: the difference of {@link Subject#probes()} around the call (candidates
+ * examined, metric 5) and, secondary, its wall-clock time.
  *
  * <p>Thread-safety: not thread-safe; one instance runs one simulation in the calling thread.
  */
@@ -42,6 +44,7 @@ final class ChurnRun {
 
     private final AllocationLog log = new AllocationLog();
     private final Histogram latencyNanos = new Histogram(3_600_000_000_000L, 3);
+    private final DoubleList probes = new DoubleList();
     private final DoubleList portReuseAllocations = new DoubleList();
     private final DoubleList portReuseSeconds = new DoubleList();
     private final DoubleList tupleReuseAllocations = new DoubleList();
@@ -175,9 +178,15 @@ final class ChurnRun {
     private int grant(int index, Destination d) {
         final long nowNanos = clock.nanoTime();
         final int choices = ledger.freeFor(d, nowNanos);
+        // metric 5 on the measured workload allocations (not the fill, not the attacker's), granted or failed
+        final boolean counted = measuring && index >= 0;
+        final long probesBefore = counted ? subject.probes() : -1;
         final long start = System.nanoTime();
         final int port = subject.allocate(d);
         final long elapsed = System.nanoTime() - start;
+        if (probesBefore >= 0) {
+            probes.add(subject.probes() - probesBefore);
+        }
         if (port == PortAllocator.NONE) {
             ledger.failed(d, nowNanos);
             failures++;
@@ -224,6 +233,14 @@ final class ChurnRun {
 
     Histogram latencyNanos() {
         return latencyNanos;
+    }
+
+    /**
+     * @return candidates examined ({@link Subject#probes()} difference) per measured workload allocation, granted
+     *     or failed, in order; empty when the subject does not count probes
+     */
+    DoubleList probes() {
+        return probes;
     }
 
     ShadowLedger ledger() {

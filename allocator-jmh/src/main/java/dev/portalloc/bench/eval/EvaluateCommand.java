@@ -152,27 +152,38 @@ final class EvaluateCommand implements Callable<Integer> {
             console.println("speed: running JMH (ExclusiveAllocationBenchmark), " + (s.full() ? "full" : "short")
                 + " iterations ...");
             java.nio.file.Files.createDirectories(s.out());
-            try {
-                SpeedSection.run(s.full(), s.out().resolve("jmh.json"), evaluation.results());
-            } catch (org.openjdk.jmh.runner.RunnerException | java.io.IOException e) {
-                // e.g. another JMH run holds /tmp/jmh.lock: the other sections' report is still worth writing
-                evaluation.notes().add("Speed section not run: " + e.getMessage());
-            }
+            evaluation.timed("speed", () -> {
+                try {
+                    final double waited = SpeedSection.run(s.full(), s.out().resolve("jmh.json"), evaluation.results());
+                    if (waited >= 1) {
+                        evaluation.notes().add(String.format(java.util.Locale.ROOT, "Speed: waited %.0f s for another "
+                            + "JMH run on this machine (its lock, /tmp/jmh.lock) before starting; included in the "
+                            + "speed section's time.", waited));
+                    }
+                } catch (org.openjdk.jmh.runner.RunnerException | java.io.IOException e) {
+                    // e.g. another JMH run holds /tmp/jmh.lock: the other sections' report is still worth writing
+                    evaluation.notes().add("Speed section not run: " + e.getMessage());
+                }
+            });
         }
         if (s.sections().contains(EvaluationSettings.Section.LOCALITY)) {
             console.println("locality: guess success per threadLocality setting, then JMH (ThreadLocalityBenchmark), "
                 + (s.full() ? "full" : "short") + " iterations ...");
-            LocalitySection.guess(s, evaluation.results());
-            java.nio.file.Files.createDirectories(s.out());
-            try {
-                LocalitySection.speed(s.full(), s.out().resolve("jmh-locality.json"), evaluation.results());
-            } catch (org.openjdk.jmh.runner.RunnerException | java.io.IOException e) {
-                evaluation.notes().add("Locality section: JMH not run: " + e.getMessage());
-            }
+            evaluation.timed("locality", () -> {
+                LocalitySection.guess(s, evaluation.results());
+                java.nio.file.Files.createDirectories(s.out());
+                try {
+                    LocalitySection.speed(s.full(), s.out().resolve("jmh-locality.json"), evaluation.results());
+                } catch (org.openjdk.jmh.runner.RunnerException | java.io.IOException e) {
+                    evaluation.notes().add("Locality section: JMH not run: " + e.getMessage());
+                }
+            });
         }
         final Duration elapsed = Duration.between(start, Instant.now());
         final List<String> header = new ArrayList<>();
         header.add("Date: " + start.truncatedTo(ChronoUnit.SECONDS) + " (UTC); elapsed " + elapsed.toSeconds() + " s");
+        header.add("Section times (wall clock): " + sectionTimes(evaluation.sectionSeconds())
+            + "; load average at the end " + loadAverage());
         header.add("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version")
             + "; " + Runtime.getRuntime().availableProcessors() + " CPUs; " + System.getProperty("os.name") + " "
             + System.getProperty("os.arch"));
@@ -189,9 +200,22 @@ final class EvaluateCommand implements Callable<Integer> {
         for (String note : evaluation.notes()) {
             console.println("note: " + note);
         }
+        console.println("section times: " + sectionTimes(evaluation.sectionSeconds()) + "; load average " + loadAverage());
         console.println("Report written to " + s.out().toAbsolutePath() + " (report.html, summary.md, results.csv) in "
             + elapsed.toSeconds() + " s");
         return 0;
+    }
+
+    private static String sectionTimes(Map<String, Double> seconds) {
+        final List<String> parts = new ArrayList<>();
+        seconds.forEach((name, t) -> parts.add(name + " " + Math.round(t) + " s"));
+        return parts.isEmpty() ? "none" : String.join(", ", parts);
+    }
+
+    /** @return the 1-minute system load average (the machine may be shared), or "n/a" */
+    private static String loadAverage() {
+        final double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return load < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.2f", load);
     }
 
     @picocli.CommandLine.Spec

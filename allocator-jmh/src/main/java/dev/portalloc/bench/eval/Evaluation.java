@@ -34,6 +34,7 @@ final class Evaluation {
     private final Results results = new Results();
     private final List<String> notes = new ArrayList<>();
     private final List<FingerprintSummary> fingerprints = new ArrayList<>();
+    private final java.util.Map<String, Double> sectionSeconds = new java.util.LinkedHashMap<>();
     private ProgressBar progress;
 
     /**
@@ -92,25 +93,55 @@ final class Evaluation {
             .setUpdateIntervalMillis(500).showSpeed().build()) {
             progress = bar;
             if (sections.contains(EvaluationSettings.Section.QUALITY)) {
-                warmUp();
-                quality();
+                timed("quality", () -> {
+                    warmUp();
+                    quality();
+                });
             }
             if (sections.contains(EvaluationSettings.Section.LEAKAGE)) {
-                leakage();
+                timed("leakage", this::leakage);
             }
             if (sections.contains(EvaluationSettings.Section.REKEY)) {
-                rekey();
+                timed("rekey", this::rekey);
             }
             if (sections.contains(EvaluationSettings.Section.TRACE)) {
-                trace();
+                timed("trace", this::trace);
             }
             if (sections.contains(EvaluationSettings.Section.FINGERPRINT)) {
-                fingerprint();
+                timed("fingerprint", this::fingerprint);
             }
             if (sections.contains(EvaluationSettings.Section.MEMORY)) {
-                memory();
+                timed("memory", this::memory);
             }
         }
+    }
+
+    /** A section's body. */
+    @FunctionalInterface
+    interface SectionBody {
+        void run() throws IOException, InterruptedException;
+    }
+
+    /**
+     * Runs a section and records its wall-clock time (for the report's header and the profile's time budget).
+     *
+     * @param name the section
+     * @param body what it runs
+     * @throws IOException from the body
+     * @throws InterruptedException from the body
+     */
+    void timed(String name, SectionBody body) throws IOException, InterruptedException {
+        final long start = System.nanoTime();
+        try {
+            body.run();
+        } finally {
+            sectionSeconds.merge(name, (System.nanoTime() - start) / 1e9, Double::sum);
+        }
+    }
+
+    /** @return wall-clock seconds per section run so far, in order */
+    java.util.Map<String, Double> sectionSeconds() {
+        return sectionSeconds;
     }
 
     private long plannedSteps() {
@@ -226,6 +257,14 @@ final class Evaluation {
             }
             results.add("quality", a, wl, occ, m + "minEntropyBits", v.minEntropyBits());
             results.add("quality", a, wl, occ, m + "minEntropyIsLowerBound", v.minEntropyIsLowerBound() ? 1 : 0);
+        }
+        final double[] probes = run.probes().toArray();
+        if (probes.length > 0) {
+            final double[] p = Statistics.meanP50P99Max(probes);
+            results.add("quality", a, wl, occ, "probes.mean", p[0]);
+            results.add("quality", a, wl, occ, "probes.p50", p[1]);
+            results.add("quality", a, wl, occ, "probes.p99", p[2]);
+            results.add("quality", a, wl, occ, "probes.max", p[3]);
         }
         final Histogram h = run.latencyNanos();
         results.add("quality", a, wl, occ, "cost.meanNs", h.getMean());

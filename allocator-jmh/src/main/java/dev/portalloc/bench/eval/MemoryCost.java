@@ -85,12 +85,16 @@ final class MemoryCost {
         return new double[] {(live - empty) / (double) tuples, (quarantined - live) / (double) tuples};
     }
 
+    /**
+     * @return the smallest used heap seen after each of 4 {@code System.gc()} calls (a full, stop-the-world
+     *     collection with the default G1 and with Serial; the short pause only lets reference processing finish)
+     */
     static long usedAfterGc() throws InterruptedException {
         final Runtime runtime = Runtime.getRuntime();
         long used = Long.MAX_VALUE;
         for (int i = 0; i < 4; i++) {
             System.gc();
-            Thread.sleep(30);
+            Thread.sleep(10);
             used = Math.min(used, runtime.totalMemory() - runtime.freeMemory());
         }
         return used;

@@ -116,8 +116,9 @@ final class ReportWriter {
                 + ": best predictor's P_q per attacker view, ideal = q / free ports",
                 List.of("algorithm", "occupancy", "measured", "a: P100", "b: P1", "b: P10", "b: P100", "c: P1",
                     "c: P100", "ideal P1", "ideal P100", "b: H_min bits", "c: H_min bits"));
-            final Table operation = new Table("Exhaustion, cost, reuse and uniformity (metrics 4-7), workload " + workload,
-                List.of("algorithm", "occupancy", "false exh.", "true exh.", "ns p50", "ns p99", "ns max",
+            final Table operation = new Table("Exhaustion, probes per allocation and time, reuse, uniformity (metrics 4-7), workload " + workload,
+                List.of("algorithm", "occupancy", "false exh.", "true exh.", "probes mean", "probes p99",
+                    "probes max", "ns p50", "ns p99", "ns max",
                     "port reuse p1", "tuple reuse min", "tuple reuse p1", "tuple reuse p50", "with quarantine: tuple min",
                     "tuple p1 (s)", "chi² p", "max/min", "lag-1", "post-gap"));
             for (String a : values("quality", Results.Row::algorithm)) {
@@ -139,6 +140,9 @@ final class ReportWriter {
                     operation.row(List.of(a, Table.format(occ),
                         cell("quality", a, workload, occ, "exhaustion.false"),
                         cell("quality", a, workload, occ, "exhaustion.true"),
+                        cell("quality", a, workload, occ, "probes.mean"),
+                        cell("quality", a, workload, occ, "probes.p99"),
+                        cell("quality", a, workload, occ, "probes.max"),
                         cell("quality", a, workload, occ, "cost.p50Ns"),
                         cell("quality", a, workload, occ, "cost.p99Ns"),
                         cell("quality", a, workload, occ, "cost.maxNs"),
@@ -160,7 +164,11 @@ final class ReportWriter {
             chart("P1, view (c), " + workload, () -> Charts.versusOccupancy("P1, view (c), " + workload, "P1 (log)",
                 seriesByAlgorithm("quality", workload, "guess.c.best.P1"), true));
             tables.add(operation);
-            chart("cost p99, " + workload, () -> Charts.versusOccupancy("Cost per allocation, p99, " + workload,
+            chart("probes mean, " + workload, () -> Charts.versusOccupancy("Probes per allocation (metric 5), mean, "
+                + workload, "candidates examined (log)", seriesByAlgorithm("quality", workload, "probes.mean"), true));
+            chart("probes p99, " + workload, () -> Charts.versusOccupancy("Probes per allocation (metric 5), p99, "
+                + workload, "candidates examined (log)", seriesByAlgorithm("quality", workload, "probes.p99"), true));
+            chart("cost p99, " + workload, () -> Charts.versusOccupancy("Time per allocation (secondary), p99, " + workload,
                 "ns (log)", seriesByAlgorithm("quality", workload, "cost.p99Ns"), true));
             chart("tuple reuse p1, " + workload, () -> Charts.versusOccupancy("5-tuple reuse interval p1, " + workload,
                 "allocations to the destination (log)", seriesByAlgorithm("quality", workload,

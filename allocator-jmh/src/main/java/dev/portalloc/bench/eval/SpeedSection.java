@@ -34,10 +34,11 @@ final class SpeedSection {
      * @param full the long profile
      * @param json where JMH writes its JSON result
      * @param results where the scores go
+     * @return seconds spent waiting for another JMH run's lock before starting
      * @throws RunnerException if JMH fails
      * @throws IOException if the result cannot be read back
      */
-    static void run(boolean full, Path json, Results results) throws RunnerException, IOException {
+    static double run(boolean full, Path json, Results results) throws RunnerException, IOException {
         ChainedOptionsBuilder options = new OptionsBuilder().include(INCLUDE).resultFormat(ResultFormatType.JSON)
             .result(json.toString()).shouldFailOnError(true);
         if (full) {
@@ -48,9 +49,10 @@ final class SpeedSection {
                 .measurementIterations(2).measurementTime(TimeValue.milliseconds(300))
                 .param("occupancy", "0.5", "0.99", "one-free", "full");
         }
-        waitForJmhLock();
+        final double waited = waitForJmhLock();
         new Runner(options.build()).run();
         add(JmhScores.read(json), results);
+        return waited;
     }
 
     /** How long to wait for another JMH run on this machine to release JMH's lock file. */
@@ -60,8 +62,11 @@ final class SpeedSection {
      * Waits (at most {@link #LOCK_WAIT_MILLIS}) until no other JMH run holds {@code java.io.tmpdir/jmh.lock}:
      * JMH refuses to start while another run holds it, and two JMH runs on one machine would disturb each other's
      * scores anyway. The lock is only tested here and released at once; JMH takes it itself.
+     *
+     * @return seconds waited
      */
-    static void waitForJmhLock() throws IOException {
+    static double waitForJmhLock() throws IOException {
+        final long start = System.nanoTime();
         final Path lock = Path.of(System.getProperty("java.io.tmpdir"), "jmh.lock");
         final long deadline = System.currentTimeMillis() + LOCK_WAIT_MILLIS;
         boolean told = false;
@@ -70,10 +75,10 @@ final class SpeedSection {
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
                  java.nio.channels.FileLock held = channel.tryLock()) {
                 if (held != null) {
-                    return;
+                    return (System.nanoTime() - start) / 1e9;
                 }
             } catch (java.nio.channels.OverlappingFileLockException e) {
-                return; // held by this JVM: let JMH report it
+                return 0; // held by this JVM: let JMH report it
             }
             if (!told) {
                 System.out.println("speed: another JMH run holds " + lock + "; waiting up to "
@@ -84,9 +89,10 @@ final class SpeedSection {
                 Thread.sleep(2_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return (System.nanoTime() - start) / 1e9;
             }
         }
+        return (System.nanoTime() - start) / 1e9;
     }
 
     /**

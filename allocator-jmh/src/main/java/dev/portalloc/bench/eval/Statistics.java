@@ -33,4 +33,16 @@ final class Statistics {
         final DescriptiveStatistics s = new DescriptiveStatistics(values);
         return new double[] {s.getMin(), s.getPercentile(1), s.getPercentile(50), s.getMean(), s.getMax()};
     }
+
+    /**
+     * @param values samples (counts per allocation)
+     * @return mean, p50, p99, max (NaN when empty), Hipparchus {@link DescriptiveStatistics}
+     */
+    static double[] meanP50P99Max(double[] values) {
+        if (values.length == 0) {
+            return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+        }
+        final DescriptiveStatistics s = new DescriptiveStatistics(values);
+        return new double[] {s.getMean(), s.getPercentile(50), s.getPercentile(99), s.getMax()};
+    }
 }

@@ -38,4 +38,15 @@ interface Subject {
 
     /** @return whether a port is held per destination (connect mode) rather than exclusively */
     boolean perDestination();
+
+    /**
+     * The subject's running count of candidates examined by its automatic selections (for the allocator,
+     * {@code AllocatorStats.probes()}: each port tested counts 1, each bitmap word, block count or hint word read
+     * by a scan counts 1). The harness takes its difference around each measured {@link #allocate} call (metric 5).
+     *
+     * @return the count since the subject was built, or -1 if the subject does not count probes (reference models)
+     */
+    default long probes() {
+        return -1;
+    }
 }
