@@ -88,8 +88,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--leakageTrials", description = "Trials per algorithm and occupancy for metric 2.")
     String leakageTrials;
 
-    @Option(names = "--fingerprintDevices", description = "Devices per table length for metric 3.")
+    @Option(names = "--fingerprintDevices", description = "Devices per table length below 2^16 for metric 3.")
     String fingerprintDevices;
+
+    @Option(names = "--fingerprintLargeDevices", description = "Devices per table length of 2^16 and more for metric 3.")
+    String fingerprintLargeDevices;
 
     @Option(names = "--fingerprintTables", paramLabel = "LIST", description = "Table lengths simulated for metric 3, e.g. 256,65536.")
     String fingerprintTables;
@@ -128,6 +131,7 @@ final class EvaluateCommand implements Callable<Integer> {
         put(o, "allocations", allocations);
         put(o, "leakageTrials", leakageTrials);
         put(o, "fingerprintDevices", fingerprintDevices);
+        put(o, "fingerprintLargeDevices", fingerprintLargeDevices);
         put(o, "fingerprintTables", fingerprintTables);
         return o;
     }

@@ -39,7 +39,9 @@ import java.util.Set;
  * @param arrivalRate mean connection arrivals per simulated second
  * @param allocations measured allocations per churn run (after the fill)
  * @param leakageTrials attacker step observations per algorithm and occupancy (metric 2)
- * @param fingerprintDevices simulated devices (each attacked twice) per table length (metric 3)
+ * @param fingerprintDevices simulated devices (each attacked twice) per table length below 2^16 (metric 3)
+ * @param fingerprintLargeDevices the same for table lengths of 2^16 and more, where one session costs tens of
+ *     millions of simulated connections (about a minute here)
  * @param fingerprintTables table lengths whose attack is simulated to the end
  */
 public record EvaluationSettings(
@@ -63,6 +65,7 @@ public record EvaluationSettings(
     int allocations,
     int leakageTrials,
     int fingerprintDevices,
+    int fingerprintLargeDevices,
     List<Integer> fingerprintTables) {
 
     /** The sections of a report. */
@@ -89,7 +92,7 @@ public record EvaluationSettings(
     public static final List<String> KEYS = List.of("seed", "mode", "algorithms", "ports", "reserved", "quarantine",
         "occupancies", "sections", "full", "out", "trace", "popularity", "lifetime", "destinations",
         "zipfExponent", "hotShare", "arrivalRate", "allocations", "leakageTrials", "fingerprintDevices",
-        "fingerprintTables");
+        "fingerprintLargeDevices", "fingerprintTables");
 
     /** The bundled sample trace. */
     public static final String SAMPLE_TRACE = "classpath:dev/portalloc/bench/eval/sample-trace.csv";
@@ -125,6 +128,7 @@ public record EvaluationSettings(
         d.put("allocations", full ? "100000" : "3000");
         d.put("leakageTrials", full ? "20000" : "1000");
         d.put("fingerprintDevices", full ? "20" : "4");
+        d.put("fingerprintLargeDevices", full ? "6" : "1");
         d.put("fingerprintTables", full ? "256,65536" : "256");
         return d;
     }
@@ -197,6 +201,7 @@ public record EvaluationSettings(
             v.integer("allocations", v.get("allocations"), 100, 100_000_000),
             v.integer("leakageTrials", v.get("leakageTrials"), 10, 100_000_000),
             v.integer("fingerprintDevices", v.get("fingerprintDevices"), 1, 10_000),
+            v.integer("fingerprintLargeDevices", v.get("fingerprintLargeDevices"), 1, 10_000),
             List.copyOf(tables));
     }
 
