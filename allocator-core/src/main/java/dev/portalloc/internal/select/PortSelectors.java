@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Common rules (see {@link PortSelector}): {@code index} is a position in the context's index space,
  * {@code port = ctx.port(index)} plays {@code min_ephemeral + index}; {@code check_suitable_port} is
  * {@link SelectionContext#tryClaim}; when the published sequence gives up, the selector returns
- * {@link SelectionContext#completeSearch} instead of an error. Shared counters are 64-bit atomics (one
- * {@code getAndIncrement}/{@code addAndGet} per candidate, so concurrent callers never probe the same
- * counter value), read modulo {@code num_ephemeral}: 64 bits never wrap in practice, so the sequence never
+ * {@link SelectionContext#completeSearch} instead of an error. Shared counters are 64-bit atomics, each
+ * counter value claimed by exactly one caller (by CAS, below), so concurrent callers never probe the same
+ * counter value; they are read modulo {@code num_ephemeral}: 64 bits never wrap in practice, so the sequence never
  * jumps as a 16-bit counter would when 2^16 is not a multiple of {@code num_ephemeral}. Algorithm 4's table
  * holds 32-bit unsigned entries, as Linux's does, for the same reason.
  *
