@@ -39,17 +39,27 @@ public final class AnyFreePortVerifier implements Verifier {
 
     /**
      * Lincheck instantiates verifiers with the sequential specification class, here the test class itself;
-     * its static {@code config()} method describes the ports.
+     * its static {@code config()} method describes the ports: declared by the class, one of its superclasses or
+     * the class that encloses them (tests that check several nested classes over the same ports).
      */
     public AnyFreePortVerifier(Class<?> sequentialSpecification) {
-        try {
-            java.lang.reflect.Method m = sequentialSpecification.getDeclaredMethod("config");
-            m.setAccessible(true);
-            this.config = (Config) m.invoke(null);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("a Lincheck test using " + getClass().getSimpleName()
-                + " needs a static config() method", e);
+        this.config = findConfig(sequentialSpecification);
+    }
+
+    private Config findConfig(Class<?> tested) {
+        for (Class<?> c = tested; c != null; c = c.getSuperclass() != Object.class ? c.getSuperclass() : c.getEnclosingClass()) {
+            try {
+                final java.lang.reflect.Method m = c.getDeclaredMethod("config");
+                m.setAccessible(true);
+                return (Config) m.invoke(null);
+            } catch (NoSuchMethodException e) {
+                // look further out
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
         }
+        throw new IllegalStateException("a Lincheck test using " + getClass().getSimpleName()
+            + " needs a static config() method");
     }
 
     @Override

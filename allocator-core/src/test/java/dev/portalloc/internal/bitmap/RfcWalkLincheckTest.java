@@ -30,7 +30,7 @@ public final class RfcWalkLincheckTest {
     private static final Selection UNRESERVED = new Selection(AUTOMATIC, PortSet.empty());
     private static final IndexSource LOWEST = bound -> 0;
 
-    /** The verifier reads {@code config()} from the class Lincheck checks: each subclass below forwards here. */
+    /** Read by {@link AnyFreePortVerifier} (for the nested classes, from here: their enclosing class). */
     static AnyFreePortVerifier.Config config() {
         return new AnyFreePortVerifier.Config(PORTS, RESERVED.selectable(), UNRESERVED.selectable(), PortSet.empty());
     }
@@ -71,19 +71,11 @@ public final class RfcWalkLincheckTest {
         public Bsd() {
             super(PortSelectors.bsdSequential());
         }
-
-        static AnyFreePortVerifier.Config config() {
-            return RfcWalkLincheckTest.config();
-        }
     }
 
     public static final class DoubleHash extends Walk {
         public DoubleHash() {
             super(PortSelectors.doubleHash(2, bound -> bound - 1));
-        }
-
-        static AnyFreePortVerifier.Config config() {
-            return RfcWalkLincheckTest.config();
         }
     }
 
@@ -91,19 +83,11 @@ public final class RfcWalkLincheckTest {
         public LinuxBind() {
             super(PortSelectors.linuxBind());
         }
-
-        static AnyFreePortVerifier.Config config() {
-            return RfcWalkLincheckTest.config();
-        }
     }
 
     public static final class RandomIncrements extends Walk {
         public RandomIncrements() {
             super(PortSelectors.randomIncrements(3, bound -> 5));
-        }
-
-        static AnyFreePortVerifier.Config config() {
-            return RfcWalkLincheckTest.config();
         }
     }
 
