@@ -1,5 +1,6 @@
 package dev.portalloc.internal.flow;
 
+import dev.portalloc.Destination;
 import dev.portalloc.internal.bitmap.PortBitmap;
 
 import java.lang.invoke.MethodHandles;
@@ -34,12 +35,23 @@ public final class DestinationPorts {
         }
     }
 
+    private final Destination destination;
     private final long[] bits = new long[(PortBitmap.MAX_PORT + 1) / 64];
     private final int[] counts = new int[PortBitmap.BLOCKS];
     @SuppressWarnings("unused") // through TOTAL
     private volatile int total;
     /** Set once the destination was demoted: the hint is no longer maintained and must not be used. */
     private volatile boolean retired;
+
+    /** @param destination the destination whose ports this hint marks */
+    DestinationPorts(Destination destination) {
+        this.destination = destination;
+    }
+
+    /** @return the destination whose ports this hint marks */
+    Destination destination() {
+        return destination;
+    }
 
     /** @return whether the port is marked used */
     public boolean isSet(int port) {

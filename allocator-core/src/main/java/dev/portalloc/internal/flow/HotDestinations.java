@@ -24,40 +24,37 @@ final class HotDestinations {
     private final NonBlockingHashMap<Destination, DestinationPorts> ipv6 = new NonBlockingHashMap<>();
     private final AtomicInteger hot = new AtomicInteger();
     /**
-     * The most recently promoted or found destination and its hint, checked before the maps: the
-     * load-balancer-to-backend case has one hot destination, looked up twice per connection. Volatile; an entry
-     * whose hint was demoted (retired) is ignored.
+     * The hint of the most recently promoted or found destination, checked before the maps: the
+     * load-balancer-to-backend case has one hot destination, looked up twice per connection. Volatile; a hint
+     * that was demoted (retired) is ignored. Replacing it allocates nothing (the hint knows its destination).
      */
-    private volatile Entry last;
-
-    private record Entry(Destination destination, DestinationPorts ports) {
-    }
+    private volatile DestinationPorts last;
 
     /** @return the hint of {@code d}, or null if it is not hot */
     DestinationPorts get(Destination d) {
         if (hot.get() == 0) {
             return null;
         }
-        final Entry e = last;
-        if (e != null && (e.destination == d || e.destination.equals(d)) && !e.ports.isRetired()) {
-            return e.ports;
+        final DestinationPorts cached = last;
+        if (cached != null && (cached.destination() == d || cached.destination().equals(d)) && !cached.isRetired()) {
+            return cached;
         }
         final DestinationPorts ports = d.isIpv4() ? ipv4.get(d.ipv4Key()) : ipv6.get(d);
         if (ports != null) {
-            last = new Entry(d, ports); // allocates only when the most recent hot destination changes
+            last = ports;
         }
         return ports;
     }
 
     /** @return the hint of {@code d}, creating it (empty) if needed, and whether this call created it */
     DestinationPorts promote(Destination d) {
-        final DestinationPorts fresh = new DestinationPorts();
+        final DestinationPorts fresh = new DestinationPorts(d);
         final DestinationPorts existing = d.isIpv4() ? ipv4.putIfAbsent(d.ipv4Key(), fresh) : ipv6.putIfAbsent(d, fresh);
         if (existing != null) {
             return existing;
         }
         hot.incrementAndGet();
-        last = new Entry(d, fresh);
+        last = fresh;
         return fresh;
     }
 

@@ -26,7 +26,7 @@ class HotDestinationsTest {
         hot.demote(A, a); // A is the cached entry now
         assertThat(hot.get(A)).as("a demoted destination is not served from the cache").isNull();
         assertThat(hot.get(B)).isSameAs(b);
-        hot.demote(B, new DestinationPorts()); // not B's current hint: no change
+        hot.demote(B, new DestinationPorts(B)); // not B's current hint: no change
         assertThat(hot.get(B)).isSameAs(b);
         hot.demote(B, b);
         assertThat(hot.size()).isZero();
