@@ -36,7 +36,7 @@ final class HotDestinations {
             return null;
         }
         final DestinationPorts cached = last;
-        if (cached != null && (cached.destination() == d || cached.destination().equals(d)) && !cached.isRetired()) {
+        if (cached != null && cached.destination().equals(d) && !cached.isRetired()) {
             return cached;
         }
         final DestinationPorts ports = d.isIpv4() ? ipv4.get(d.ipv4Key()) : ipv6.get(d);

@@ -52,7 +52,7 @@ abstract class IndexSpace implements SelectionContext {
                 }
                 k++;
             }
-            tally.countProbes(k + 1);
+            tally.countProbes(Math.min(k + 1, limit)); // the refused ones, and the open one that ended the run
             return k;
         }
         // Candidates are consecutive ports from first + index (every step-th one): read word by word.

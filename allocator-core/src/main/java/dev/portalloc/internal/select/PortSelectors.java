@@ -299,13 +299,9 @@ public final class PortSelectors {
         }
     }
 
-    /** A walk over one 64-bit counter. */
+    /** A walk over one 64-bit counter, initially 0. */
     private abstract static class GlobalCounterWalk extends CounterWalk {
-        private final AtomicLong next;
-
-        GlobalCounterWalk(long initial) {
-            this.next = new AtomicLong(initial);
-        }
+        private final AtomicLong next = new AtomicLong();
 
         @Override
         final long read(int slot) {
@@ -319,10 +315,6 @@ public final class PortSelectors {
     }
 
     private static final class BsdSequential extends GlobalCounterWalk {
-        BsdSequential() {
-            super(0);
-        }
-
         @Override
         public int select(SelectionContext ctx, IndexSource random) {
             return walk(ctx, random, 0, 0);
@@ -330,10 +322,6 @@ public final class PortSelectors {
     }
 
     private static final class Hash extends GlobalCounterWalk {
-        Hash() {
-            super(0);
-        }
-
         @Override
         public int select(SelectionContext ctx, IndexSource random) {
             final long offset = Long.remainderUnsigned(ctx.hash(SelectionContext.PURPOSE_OFFSET), ctx.size());
