@@ -390,7 +390,7 @@ final class Evaluation {
             if (!spec.label().equals("linux") && !settings.fingerprintTables().contains(spec.tableLength())) {
                 notes.add("Fingerprint: " + spec.label() + " not simulated: its table length " + spec.tableLength()
                     + " is not in fingerprintTables " + settings.fingerprintTables() + " (the 2^16 simulation takes "
-                    + "about 10 minutes per device on 2 cores; it runs with --full or --fingerprintTables 256,65536).");
+                    + "about a minute per device for doubleHash and two for linux, measured on 2 cores; it runs with --full or --fingerprintTables 256,65536).");
             }
             for (int table : settings.fingerprintTables()) {
                 progress.setExtraMessage("fingerprint " + spec.label() + " T=" + table);
