@@ -2,7 +2,9 @@ package dev.portalloc.nat;
 
 import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
+import dev.portalloc.internal.bitmap.CompactBitmap;
 import dev.portalloc.internal.hash.SipHash;
+import dev.portalloc.internal.random.RandomSource;
 import dev.portalloc.internal.thread.ThreadStates;
 
 import java.net.Inet4Address;
@@ -60,37 +62,45 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@code n}: every address is visited once, and subscribers of one full address spread over different
  * next addresses instead of all falling onto the same neighbour (linear probing's clustering).
  *
- * <h2>Ports and memory: one lazily built allocator per address</h2>
- * Each address has its own {@link PortAllocator}, built from the shared configuration (automatic ports,
- * reserved ports, and with a seed a per-address seed) the first time the address is used. An allocator costs
- * about 16.8 KB (a 16 KiB bitmap: two bits per port), so building all of them up front for 4,096 addresses
- * would cost 66 MiB; built lazily, the pool itself costs 4 bytes per address (16.5 KB for 4,096) and grows by
- * about 17 KB per address in use. A fully used pool of 4,096 addresses therefore costs about 66 MiB, and
- * twice that when the automatic set minus the reserved set is not one range (each allocator then also keeps
- * a word mask of up to 16 KiB). With {@link Builder#preserveParity} each address in use also builds the two
- * parity views of {@link ParityPreserving}: about 0.8 MB for 1024-65535. Figures: {@code PoolFootprint} in
- * {@code allocator-jmh}.
+ * <h2>Ports and memory: one bit per port, built lazily per address</h2>
+ * Each address has its own port space, an exclusive allocator of the pool's automatic ports minus its reserved
+ * ports, the same for every address and fixed for the life of the pool. Its state is one bit per port (8 KiB
+ * for the whole port space), built the first time the address is used: the pool costs 4 bytes per address as
+ * built (16 KiB for 4,096) and grows by 8,216 bytes per address in use, so a fully used pool of 4,096
+ * addresses costs about 32 MiB whatever its port set. Parity preservation and port blocks
+ * ({@link PortBlockAllocator}) use the same bits and add nothing per address. A per-address
+ * {@link PortAllocator} would cost 21 KB per address and several cache misses per operation (measured,
+ * {@code PoolFootprint} and {@code AddressPoolBenchmark} in {@code allocator-jmh}); that is why the pool has its
+ * own compact layout, with exclusive holdings only (a NAT mapping owns its external port; there is no
+ * connect-style sharing here).
+ *
+ * <p>Selection is the library's default algorithm: uniform over the free selectable ports of the address
+ * (random candidates, then an exact count-and-select pass), and "no free port" is a linearizable verdict: at
+ * some moment during the call every selectable port of the address was held.
+ *
+ * <p>Explicit acquisitions ({@link #tryAcquire(int, int)}: static mappings, port forwards) take a given port
+ * of an address, reserved or not, and share the address's ports with automatic selection.
  *
  * <h2>Thread-safety</h2>
- * Thread-safe. {@link #tryAcquire(int)} and {@link #release(long)} are lock-free: a hash, an array read and
- * the allocator's CAS; they allocate nothing except when they build an address's allocator (once per
- * address: racing builders both build, one wins) or on a thread's first use of an allocator. The pool has
- * no owner identity: whoever holds a mapping may release it from any thread. The mapping subscriber →
- * address never changes for the life of the pool.
+ * Thread-safe. Acquisitions and releases are lock-free: a hash, an array read and a CAS on the port's word of
+ * the address; they allocate nothing except when they build an address's bits (once per address: racing
+ * builders both build, one wins) and on a thread's first call (its generator). The pool has no owner
+ * identity: whoever holds a mapping may release it from any thread. The mapping subscriber → address never
+ * changes for the life of the pool. Counts ({@link #heldPorts}) are weakly consistent.
  */
 public final class AddressPool {
 
     /** Returned by the acquisition methods when no port could be acquired. */
     public static final long NONE = -1L;
 
-    /** Largest pool: the table of lazily built allocators costs 4 bytes per address (16 MiB at this size). */
+    /** Largest pool: the table of lazily built port bits costs 4 bytes per address (16 MiB at this size). */
     public static final int MAX_ADDRESSES = 1 << 22;
 
     /** Key for deriving keys and per-address seeds from a seed: ASCII "portalloc/a-pool", little-endian. */
     private static final long SEED_KEY_0 = 0x6f6c6c6174726f70L; // "portallo"
     private static final long SEED_KEY_1 = 0x6c6f6f702d612f63L; // "c/a-pool"
     private static final long MAPPING_KEY_DOMAIN = 0x6b6579L;    // "key"
-    private static final long ALLOCATOR_DOMAIN = 0x636f6c6c61L;  // "alloc"
+    private static final long SELECTION_DOMAIN = 0x6c6573L;      // "sel" (the pool's own generators)
     private static final long THREADS_DOMAIN = 0x6461657274L;    // "tread" (per-layer generators)
 
     /** What to do when the subscriber's external address has no free port. */
@@ -110,10 +120,14 @@ public final class AddressPool {
     private final long k0;
     private final long k1;
     private final WhenFull whenFull;
-    private final AtomicReferenceArray<PortAllocator> allocators;
-    /** Parity views per address, built lazily; null unless parity is preserved. */
-    private final AtomicReferenceArray<ParityPreserving> parity;
+    private final boolean preserveParity;
+    /** The shape shared by every address: its selectable ports. */
+    private final CompactBitmap bitmap;
+    /** Per address: its port bits, built on first use ({@link CompactBitmap#newWords()}). */
+    private final AtomicReferenceArray<long[]> words;
     private final AtomicInteger built = new AtomicInteger();
+    /** The generators of the pool's own selections (one per thread for all addresses). */
+    private final ThreadStates threads;
 
     private AddressPool(Builder b, long k0, long k1) {
         this.external = b.external;
@@ -125,8 +139,10 @@ public final class AddressPool {
         this.k0 = k0;
         this.k1 = k1;
         this.whenFull = b.whenFull;
-        this.allocators = new AtomicReferenceArray<>(size);
-        this.parity = b.preserveParity ? new AtomicReferenceArray<>(size) : null;
+        this.preserveParity = b.preserveParity;
+        this.bitmap = new CompactBitmap(b.ports.minus(b.reserved));
+        this.words = new AtomicReferenceArray<>(size);
+        this.threads = threadStates(SELECTION_DOMAIN);
     }
 
     /** @return a builder; set the external addresses, everything else has a default */
@@ -225,11 +241,12 @@ public final class AddressPool {
      */
     public long tryAcquire(int subscriber) {
         final long hash = hash(subscriber);
+        final RandomSource random = threads.current().random();
         final int attempts = attempts();
         for (int attempt = 0; attempt < attempts; attempt++) {
             final int index = candidate(hash, attempt);
-            final int port = allocator(index).tryAcquire();
-            if (port != PortAllocator.NONE) {
+            final int port = bitmap.select(words(index), random);
+            if (port != CompactBitmap.NONE) {
                 return mapping(index, port);
             }
         }
@@ -238,9 +255,10 @@ public final class AddressPool {
 
     /**
      * Acquires a port of the subscriber's external address, honouring a suggested port per {@code preservation}
-     * (RFC 4787 section 4.2.1, RFC 6887 section 11.3; see {@link PortPreservation}); when the pool preserves
-     * parity ({@link Builder#preserveParity}), a port chosen instead of the suggestion has its parity (RFC 4787
-     * REQ-4). With {@link WhenFull#NEXT_ADDRESS}, the next addresses are tried the same way when the
+     * (RFC 4787 section 4.2.1, RFC 6887 section 11.3; see {@link PortPreservation}: only a port that automatic
+     * selection could return is honoured); when the pool preserves parity ({@link Builder#preserveParity}), a
+     * port chosen instead of the suggestion has its parity, uniformly among the free ports of that parity
+     * (RFC 4787 REQ-4). With {@link WhenFull#NEXT_ADDRESS}, the next addresses are tried the same way when the
      * subscriber's address yields nothing, except under {@link PortPreservation#FAIL}, which only ever asks the
      * subscriber's own address (a different address would not be the mapping the client asked to preserve).
      *
@@ -254,17 +272,44 @@ public final class AddressPool {
         Objects.requireNonNull(preservation, "preservation");
         PortPreservation.checkPort(suggestedPort);
         final long hash = hash(subscriber);
+        final RandomSource random = threads.current().random();
         final int attempts = preservation == PortPreservation.FAIL ? 1 : attempts();
+        final PortSet selectable = bitmap.selectable();
+        final long parity = !preserveParity ? CompactBitmap.ALL
+            : (suggestedPort & 1) == 0 ? CompactBitmap.EVEN : CompactBitmap.ODD;
         for (int attempt = 0; attempt < attempts; attempt++) {
             final int index = candidate(hash, attempt);
-            final int port = parity == null
-                ? preservation.tryAcquire(allocator(index), suggestedPort)
-                : preservation.tryAcquire(parityViews(index), suggestedPort);
-            if (port != PortAllocator.NONE) {
+            final long[] w = words(index);
+            if (preservation != PortPreservation.OFF && bitmap.isSelectable(suggestedPort)
+                && bitmap.tryClaim(w, suggestedPort)) {
+                return mapping(index, suggestedPort);
+            }
+            if (preservation == PortPreservation.FAIL) {
+                return NONE;
+            }
+            final int port = parity == CompactBitmap.ALL ? bitmap.select(w, random)
+                : bitmap.select(w, random, selectable.first(), selectable.last(), parity);
+            if (port != CompactBitmap.NONE) {
                 return mapping(index, port);
             }
         }
         return NONE;
+    }
+
+    /**
+     * Acquires a given port of a given external address, if it is free: static mappings and port forwards.
+     * Any port 1..65535 may be taken this way, reserved or outside the automatic set; automatic selection
+     * never returns a port held so.
+     *
+     * @param address an external address of the pool, as an int
+     * @param port 1..65535
+     * @return whether this call acquired it (false: it is held)
+     * @throws IllegalArgumentException if the address is not in the pool or the port is outside 1..65535
+     */
+    public boolean tryAcquire(int address, int port) {
+        final int index = indexOrThrow(address);
+        checkPort(port);
+        return bitmap.tryClaim(words(index), port);
     }
 
     /**
@@ -292,16 +337,45 @@ public final class AddressPool {
      */
     public void release(int address, int port) {
         final int index = indexOrThrow(address);
-        final PortAllocator a = allocators.get(index);
-        if (a == null) {
-            if (port < PortAllocator.MIN_PORT || port > PortAllocator.MAX_PORT) {
-                throw new IllegalArgumentException("port " + port + " is out of range "
-                    + PortAllocator.MIN_PORT + ".." + PortAllocator.MAX_PORT);
-            }
-            throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address)
-                + " is not held (no port of that address was ever acquired)");
+        checkPort(port);
+        if (!releaseAt(index, port)) {
+            throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address) + " is not held");
         }
-        a.release(port);
+    }
+
+    /**
+     * @param address an external address of the pool, as an int
+     * @param port 1..65535
+     * @return whether the port is held (linearizable)
+     * @throws IllegalArgumentException if the address is not in the pool or the port is outside 1..65535
+     */
+    public boolean isHeld(int address, int port) {
+        final int index = indexOrThrow(address);
+        checkPort(port);
+        final long[] w = words.get(index);
+        return w != null && bitmap.isHeld(w, port);
+    }
+
+    /**
+     * @param address an external address of the pool, as an int
+     * @return how many of its ports are held (weakly consistent)
+     * @throws IllegalArgumentException if the address is not in the pool
+     */
+    public int heldPorts(int address) {
+        final long[] w = words.get(indexOrThrow(address));
+        return w == null ? 0 : CompactBitmap.heldCount(w);
+    }
+
+    /** @return how many ports are held on all addresses (weakly consistent; reads every address in use) */
+    public long heldPorts() {
+        long held = 0;
+        for (int i = 0; i < size; i++) {
+            final long[] w = words.get(i);
+            if (w != null) {
+                held += CompactBitmap.heldCount(w);
+            }
+        }
+        return held;
     }
 
     /** @return the mapping value of port {@code port} of the address at {@code index} */
@@ -325,8 +399,42 @@ public final class AddressPool {
         return (int) (mapping & 0xFFFF);
     }
 
+    private static void checkPort(int port) {
+        if (port < PortAllocator.MIN_PORT || port > PortAllocator.MAX_PORT) {
+            throw new IllegalArgumentException("port " + port + " is out of range "
+                + PortAllocator.MIN_PORT + ".." + PortAllocator.MAX_PORT);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
-    // Addresses and allocators
+    // Per-address operations for the layers above (PortBlockAllocator), by position in the pool
+
+    /** A uniformly chosen free selectable port of {@code first..last} of the address at {@code index}, or -1. */
+    int selectIn(int index, int first, int last, RandomSource random) {
+        return bitmap.select(words(index), random, first, last, CompactBitmap.ALL);
+    }
+
+    /** Claims {@code port} (1..65535) of the address at {@code index} if free. */
+    boolean tryClaimAt(int index, int port) {
+        return bitmap.tryClaim(words(index), port);
+    }
+
+    /** Frees {@code port} (1..65535) of the address at {@code index}; false if it was not held. */
+    boolean releaseAt(int index, int port) {
+        final long[] w = words.get(index);
+        if (w == null) {
+            return false; // never used: nothing is held
+        }
+        return bitmap.release(w, port);
+    }
+
+    /** @return whether automatic selection may return {@code port} */
+    boolean isSelectable(int port) {
+        return bitmap.isSelectable(port);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Addresses
 
     /** @return the number of external addresses */
     public int size() {
@@ -359,48 +467,24 @@ public final class AddressPool {
         return index;
     }
 
-    /**
-     * The allocator of the address at {@code index}, built on first use. Explicit acquisitions on it
-     * ({@link PortAllocator#tryAcquire(int)}: static mappings, port forwards) share its ports with the pool.
-     *
-     * @param index 0..size()-1
-     * @return the address's allocator
-     * @throws IndexOutOfBoundsException if {@code index} is out of range
-     */
-    public PortAllocator allocator(int index) {
-        PortAllocator a = allocators.get(index);
-        if (a == null) {
-            a = build(index);
-        }
-        return a;
+    /** The port bits of the address at {@code index}, built on first use. */
+    private long[] words(int index) {
+        final long[] w = words.get(index);
+        return w != null ? w : build(index);
     }
 
-    private PortAllocator build(int index) {
-        Objects.checkIndex(index, size);
-        final PortAllocator.Builder b = PortAllocator.builder().ports(ports).reserved(reserved);
-        if (seeded) {
-            b.seed(SipHash.hash24(SEED_KEY_0, SEED_KEY_1, seed, ALLOCATOR_DOMAIN, index));
-        }
-        final PortAllocator fresh = b.build();
-        // Racing builders both build; the loser's allocator was never used and is dropped.
-        if (allocators.compareAndSet(index, null, fresh)) {
+    private long[] build(int index) {
+        final long[] fresh = bitmap.newWords();
+        // Racing builders both build; the loser's array was never used and is dropped.
+        if (words.compareAndSet(index, null, fresh)) {
             built.incrementAndGet();
             return fresh;
         }
-        return allocators.get(index);
+        return words.get(index);
     }
 
-    private ParityPreserving parityViews(int index) {
-        ParityPreserving p = parity.get(index);
-        if (p == null) {
-            final ParityPreserving fresh = ParityPreserving.over(allocator(index));
-            p = parity.compareAndSet(index, null, fresh) ? fresh : parity.get(index);
-        }
-        return p;
-    }
-
-    /** @return how many addresses have an allocator (have been used): the pool's memory grows with it */
-    public int allocatorsBuilt() {
+    /** @return how many addresses have their port bits built (have been used): the pool's memory grows with it */
+    public int addressesBuilt() {
         return built.get();
     }
 
@@ -421,7 +505,7 @@ public final class AddressPool {
 
     /** @return whether ports chosen instead of a suggestion keep its parity */
     public boolean preservesParity() {
-        return parity != null;
+        return preserveParity;
     }
 
     /** Per-thread generators for a layer above the pool: seeded from the pool's seed when it has one. */
@@ -437,7 +521,7 @@ public final class AddressPool {
     @Override
     public String toString() {
         return "AddressPool[" + external.describe() + ", ports=" + ports + ", reserved=" + reserved + ", whenFull="
-            + whenFull + ", parity=" + (parity != null) + ", allocators built=" + built.get() + "]";
+            + whenFull + ", parity=" + preserveParity + ", addresses built=" + built.get() + "]";
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -532,9 +616,10 @@ public final class AddressPool {
         }
 
         /**
-         * Makes the pool deterministic: the mapping key (unless {@link #key} is given), each address's
-         * allocator seed and the generators of layers above derive from {@code seed}. For tests and
-         * simulations only: whoever knows the seed can predict the mapping and the ports.
+         * Makes the pool deterministic: the mapping key (unless {@link #key} is given), the generators of the
+         * pool's selections (stream n for the n-th thread to acquire) and those of layers above derive from
+         * {@code seed}. For tests and simulations only: whoever knows the seed can predict the mapping and the
+         * ports.
          *
          * @param seed any value
          * @return this builder
@@ -581,7 +666,7 @@ public final class AddressPool {
 
         /**
          * Makes {@link AddressPool#tryAcquire(int, int, PortPreservation)} keep the parity of the suggested
-         * port (RFC 4787 REQ-4). Costs about 0.8 MB per address in use (see {@link ParityPreserving}).
+         * port (RFC 4787 REQ-4). Costs nothing per address: the parities are masks over the same bits.
          *
          * @param preserveParity default false
          * @return this builder
@@ -592,7 +677,7 @@ public final class AddressPool {
         }
 
         /**
-         * @return a new pool; no allocator is built yet
+         * @return a new pool; no address's port bits are built yet
          * @throws IllegalArgumentException if the external addresses are not set, or every port is reserved
          */
         public AddressPool build() {

@@ -51,9 +51,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *     exact count-and-select pass over the block bitmap), so block positions do not reveal the subscriber
  *     order.</li>
  * <li>A port is uniform among the free ports of all the subscriber's blocks: a block is drawn with
- *     probability proportional to its free ports, then a port uniformly within it through the block's
- *     {@link PortAllocator.Subset} (exact when nothing changes concurrently). A new block is claimed only
- *     when all the subscriber's blocks are full.</li>
+ *     probability proportional to its free ports, then a port uniformly within it (random candidates, then
+ *     an exact count-and-select pass over the block's bits; exact when nothing changes concurrently). A new
+ *     block is claimed only when all the subscriber's blocks are full.</li>
  * </ul>
  *
  * <h2>Quotas and exhaustion: fail closed</h2>
@@ -82,8 +82,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Thread-safe; the acquisition and release paths are lock-free (CAS loops on a subscriber word, a block
  * counter, the block bitmap and the port bitmap; the subscriber table is a JCTools
  * {@link NonBlockingHashMapLong} keyed by the subscriber address). They allocate only when a subscriber
- * with no port appears (its state, with one slot per possible block) and when a block is claimed (the block
- * and its {@link PortAllocator.Subset}), never per port. Subscriber state disappears when its last block is
+ * with no port appears (its state, with one slot per possible block) and when a block is claimed (a small
+ * object), never per port. Subscriber state disappears when its last block is
  * released. Measured ({@code PoolFootprint} in {@code allocator-jmh}): 4,096 addresses of 1024-65535 in
  * blocks of 512 with every block owned, by 516,096 subscribers, cost 253 MiB, 515 bytes per block with the
  * address allocators and the subscriber state. Queries ({@link #heldPorts}, {@link #blocksInUse}, ...) are
@@ -276,7 +276,7 @@ public final class PortBlockAllocator {
             if (b == null || port < b.first || port > b.last || !b.reserve()) {
                 continue;
             }
-            if (PortPreservation.isPreservable(b.allocator, port) && b.allocator.tryAcquire(port)) {
+            if (pool.isSelectable(port) && pool.tryClaimAt(b.addressIndex, port)) {
                 return pool.mapping(b.addressIndex, port);
             }
             unreserve(sub, b);
@@ -317,7 +317,7 @@ public final class PortBlockAllocator {
             final int i = start + j < maxBlocks ? start + j : start + j - maxBlocks;
             final Block b = blocks.get(i);
             if (b != null && b.reserve()) {
-                final int port = b.ports.tryAcquire();
+                final int port = pool.selectIn(b.addressIndex, b.first, b.last, random);
                 if (port != PortAllocator.NONE) {
                     return pool.mapping(b.addressIndex, port);
                 }
@@ -363,7 +363,7 @@ public final class PortBlockAllocator {
                 }
                 publish(sub, block);
                 published = true;
-                final int port = block.ports.tryAcquire();
+                final int port = pool.selectIn(index, block.first, block.last, random);
                 if (port != PortAllocator.NONE) {
                     return pool.mapping(index, port);
                 }
@@ -393,9 +393,7 @@ public final class PortBlockAllocator {
     private Block newBlock(int index, int k) {
         final int first = firstPort + k * blockSize;
         final int last = first + blockSize - 1;
-        final PortAllocator allocator = pool.allocator(index);
-        return new Block(index, k, first, last, capacity[k], allocator,
-            allocator.subset(PortSet.range(first, last)));
+        return new Block(index, k, first, last, capacity[k]);
     }
 
     /** Puts a new block in a free slot; one exists, since live blocks never outnumber the counted blocks. */
@@ -454,7 +452,9 @@ public final class PortBlockAllocator {
             throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address)
                 + " is not in a block of subscriber " + Ipv4List.format(subscriber));
         }
-        block.allocator.release(port); // IllegalStateException if not held: nothing changed yet
+        if (!pool.releaseAt(index, port)) {
+            throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address) + " is not held");
+        }
         try {
             unreserve(sub, block);
         } finally {
@@ -721,7 +721,7 @@ public final class PortBlockAllocator {
         }
     }
 
-    /** A block owned by a subscriber, with its port view and a count of held plus reserved ports. */
+    /** A block owned by a subscriber: its ports, and a count of held plus reserved ports. */
     private static final class Block {
         private static final VarHandle COUNT;
         /** The count of a released block: no port may be reserved in it any more. */
@@ -740,21 +740,16 @@ public final class PortBlockAllocator {
         final int first;
         final int last;
         final int capacity;
-        final PortAllocator allocator;
-        final PortAllocator.Subset ports;
         /** Held ports plus reservations in progress (never below the held ports); RETIRED at the end. */
         @SuppressWarnings("unused") // accessed through COUNT
         private volatile int count = 1; // the claimer's reservation
 
-        Block(int addressIndex, int index, int first, int last, int capacity, PortAllocator allocator,
-              PortAllocator.Subset ports) {
+        Block(int addressIndex, int index, int first, int last, int capacity) {
             this.addressIndex = addressIndex;
             this.index = index;
             this.first = first;
             this.last = last;
             this.capacity = capacity;
-            this.allocator = allocator;
-            this.ports = ports;
         }
 
         /** Reserves one port of capacity; fails if the block is full or released. */
@@ -913,7 +908,7 @@ public final class PortBlockAllocator {
         /**
          * Builds the pool and the block allocator over it.
          *
-         * @return the allocator; no address's allocator or block table is built yet
+         * @return the allocator; no address's port bits or block table are built yet
          * @throws IllegalArgumentException if the pool configuration is invalid, asks for parity preservation, or
          *     a block parameter is out of range (the message names the value and the allowed range)
          */

@@ -9,7 +9,6 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
-import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
 import java.util.BitSet;
 import java.util.HashSet;
@@ -42,7 +41,7 @@ class AddressPoolTest {
                 // a second pool with the same seed maps the same way: the mapping is a pure function
                 AddressPool again = AddressPool.builder().external(ip("198.51.100.0"), n).seed(seed).build();
                 assertThat(again.externalFor(subscriber)).isEqualTo(address);
-                assertThat(pool.allocatorsBuilt()).isEqualTo(1);
+                assertThat(pool.addressesBuilt()).isEqualTo(1);
             });
     }
 
@@ -57,7 +56,7 @@ class AddressPoolTest {
                 counts[pool.primaryIndex(SUBSCRIBERS + s)]++;
             }
             assertThat(ChiSquare.statistic(counts, perAddress)).isLessThan(ChiSquare.criticalValue(63));
-            assertThat(pool.allocatorsBuilt()).isZero(); // the mapping builds nothing
+            assertThat(pool.addressesBuilt()).isZero(); // the mapping builds nothing
         }
     }
 
@@ -95,7 +94,7 @@ class AddressPoolTest {
         }
         assertThat(ports.cardinality()).isEqualTo(8);
         assertThat(pool.tryAcquire(subscriber)).isEqualTo(AddressPool.NONE);
-        assertThat(pool.allocatorsBuilt()).isEqualTo(1);
+        assertThat(pool.addressesBuilt()).isEqualTo(1);
         // a subscriber of another address is unaffected
         int other = otherSubscriber(pool, subscriber);
         assertThat(AddressPool.externalAddress(pool.tryAcquire(other))).isEqualTo(pool.externalFor(other));
@@ -120,7 +119,7 @@ class AddressPoolTest {
         }
         assertThat(seen).hasSize(8);
         assertThat(pool.tryAcquire(subscriber)).isEqualTo(AddressPool.NONE); // all 32 ports of the pool held
-        assertThat(pool.allocatorsBuilt()).isEqualTo(8);
+        assertThat(pool.addressesBuilt()).isEqualTo(8);
     }
 
     /** The probe order visits every address exactly once, for prime, even and power-of-two pool sizes. */
@@ -186,19 +185,47 @@ class AddressPoolTest {
     }
 
     @Test
-    void allocatorsAreBuiltLazily() {
-        AddressPool pool = AddressPool.builder().external("198.51.100.0/24").seed(12).build();
-        assertThat(pool.allocatorsBuilt()).isZero();
+    void addressesAreBuiltLazilyAndExplicitHoldingsAreShared() {
+        AddressPool pool = AddressPool.builder().external("198.51.100.0/24").ports(PortSet.range(8000, 8003))
+            .reserved(PortSet.of(8001)).seed(12).build();
+        assertThat(pool.addressesBuilt()).isZero();
         assertThat(pool.size()).isEqualTo(256);
-        PortAllocator a = pool.allocator(17);
-        assertThat(pool.allocator(17)).isSameAs(a);
-        assertThat(pool.allocatorsBuilt()).isEqualTo(1);
-        assertThat(a.ports()).isEqualTo(PortSet.RFC6056_RECOMMENDED);
-        // explicit holdings on an address's allocator are shared with the pool
-        assertThat(a.tryAcquire(8080)).isTrue();
-        assertThatThrownBy(() -> pool.release(pool.addressAt(17), 8081)).isInstanceOf(IllegalStateException.class);
-        pool.release(pool.addressAt(17), 8080);
-        assertThat(a.isHeld(8080)).isFalse();
+        int address = pool.addressAt(17);
+        assertThat(pool.isHeld(address, 8080)).isFalse();
+        assertThat(pool.heldPorts(address)).isZero();
+        assertThat(pool.addressesBuilt()).isZero(); // queries build nothing
+        // explicit holdings: any port, reserved or outside the automatic set; shared with automatic selection
+        assertThat(pool.tryAcquire(address, 8080)).isTrue();
+        assertThat(pool.tryAcquire(address, 8080)).isFalse();
+        assertThat(pool.tryAcquire(address, 8001)).isTrue();
+        assertThat(pool.tryAcquire(address, 8000)).isTrue();
+        assertThat(pool.addressesBuilt()).isEqualTo(1);
+        assertThat(pool.heldPorts(address)).isEqualTo(3);
+        assertThat(pool.heldPorts()).isEqualTo(3);
+        int subscriber = subscriberOf(pool, 17);
+        BitSet automatic = new BitSet();
+        for (long m; (m = pool.tryAcquire(subscriber)) != AddressPool.NONE; ) {
+            automatic.set(AddressPool.externalPort(m));
+        }
+        assertThat(automatic.stream().toArray()).containsExactly(8002, 8003); // not 8000, 8001 (reserved), 8080
+        assertThatThrownBy(() -> pool.release(address, 8081)).isInstanceOf(IllegalStateException.class)
+            .hasMessage("port 8081 of " + Ipv4List.format(address) + " is not held");
+        pool.release(address, 8080);
+        assertThat(pool.isHeld(address, 8080)).isFalse();
+        pool.release(address, 8000);
+        assertThat(AddressPool.externalPort(pool.tryAcquire(subscriber))).isEqualTo(8000);
+        assertThatThrownBy(() -> pool.tryAcquire(address, 0)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("port 0 is out of range 1..65535");
+        assertThatThrownBy(() -> pool.tryAcquire(0xC0000201, 80)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("address 192.0.2.1 is not in the pool 198.51.100.0..198.51.100.255");
+    }
+
+    private static int subscriberOf(AddressPool pool, int index) {
+        for (int s = SUBSCRIBERS; ; s++) {
+            if (pool.primaryIndex(s) == index) {
+                return s;
+            }
+        }
     }
 
     @Test
@@ -214,7 +241,7 @@ class AddressPoolTest {
             .hasMessage("address 192.0.2.1 is not in the pool 198.51.100.0..198.51.100.3");
         int unused = pool.addressAt((pool.primaryIndex(SUBSCRIBERS) + 1) % 4);
         assertThatThrownBy(() -> pool.release(unused, 1024)).isInstanceOf(IllegalStateException.class)
-            .hasMessageContaining("no port of that address was ever acquired");
+            .hasMessageContaining("is not held");
         assertThatThrownBy(() -> pool.release(unused, 0)).isInstanceOf(IllegalArgumentException.class)
             .hasMessage("port 0 is out of range 1..65535");
     }
@@ -244,10 +271,10 @@ class AddressPoolTest {
      * timed unit test).
      */
     @Test
-    void aPoolOf4096AddressesBuildsNoAllocatorUpFront() {
+    void aPoolOf4096AddressesBuildsNoAddressUpFront() {
         AddressPool pool = AddressPool.builder().external("198.18.0.0/20").ports(PortSet.range(1, 65535)).build();
         assertThat(pool.size()).isEqualTo(4096);
-        assertThat(pool.allocatorsBuilt()).isZero();
+        assertThat(pool.addressesBuilt()).isZero();
     }
 
     private static int otherSubscriber(AddressPool pool, int subscriber) {

@@ -154,10 +154,10 @@ class PortBlockAllocatorStressTest {
         // quiescent: allocators, counts and ledgers agree exactly
         int held = 0;
         for (int a = 0; a < ADDRESSES; a++) {
-            PortAllocator allocator = pool.allocator(a);
+            int address = pool.addressAt(a);
             for (int p = 1; p <= 65535; p++) {
                 boolean inLedger = portOwner.get(a * 65536 + p) != 0;
-                assertThat(allocator.isHeld(p)).as("address %d port %d", a, p).isEqualTo(inLedger);
+                assertThat(pool.isHeld(address, p)).as("address %d port %d", a, p).isEqualTo(inLedger);
                 held += inLedger ? 1 : 0;
             }
         }
@@ -182,7 +182,7 @@ class PortBlockAllocatorStressTest {
         assertThat(cgn.blocksInUse()).isZero();
         assertThat(cgn.activeSubscribers()).isZero();
         for (int a = 0; a < ADDRESSES; a++) {
-            assertThat(pool.allocator(a).stats().heldPorts()).isZero();
+            assertThat(pool.heldPorts(pool.addressAt(a))).isZero();
         }
     }
 
@@ -225,7 +225,7 @@ class PortBlockAllocatorStressTest {
         assertThat(exhausted.get()).isPositive();
         for (int a = 0; a < 8; a++) {
             for (int p = 1; p <= 65535; p++) {
-                assertThat(pool.allocator(a).isHeld(p)).isEqualTo(owner.get(a * 65536 + p) != 0);
+                assertThat(pool.isHeld(pool.addressAt(a), p)).isEqualTo(owner.get(a * 65536 + p) != 0);
             }
         }
         for (List<Long> mine : holdings) {
@@ -234,7 +234,7 @@ class PortBlockAllocatorStressTest {
             }
         }
         for (int a = 0; a < 8; a++) {
-            assertThat(pool.allocator(a).stats().heldPorts()).isZero();
+            assertThat(pool.heldPorts(pool.addressAt(a))).isZero();
         }
     }
 

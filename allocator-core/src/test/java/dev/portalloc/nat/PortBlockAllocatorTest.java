@@ -169,7 +169,7 @@ class PortBlockAllocatorTest {
         assertThat(cgn.activeSubscribers()).isEqualTo(4);
         for (int s = 0; s < 4; s++) {
             assertThat(cgn.heldPorts(S + s)).isEqualTo(1);
-            assertThat(cgn.pool().allocator(0).isHeld(AddressPool.externalPort(held[s]))).isTrue();
+            assertThat(cgn.pool().isHeld(cgn.pool().addressAt(0), AddressPool.externalPort(held[s]))).isTrue();
         }
         // the holders may still use their own blocks
         assertThat(cgn.tryAcquire(S)).isNotNegative();
@@ -313,7 +313,7 @@ class PortBlockAllocatorTest {
         assertThat(cgn.heldPorts(S)).isZero();
         assertThat(cgn.activeSubscribers()).isZero();
         assertThat(cgn.blocksInUse()).isZero();
-        assertThat(cgn.pool().allocator(0).stats().heldPorts()).isZero();
+        assertThat(cgn.pool().heldPorts()).isZero();
         log.failAllocations = false;
         assertThat(cgn.tryAcquire(S)).isNotNegative();
         assertThat(log.events).hasSize(1);
@@ -329,7 +329,7 @@ class PortBlockAllocatorTest {
         assertThatThrownBy(() -> cgn.release(S, m)).isInstanceOf(IllegalStateException.class)
             .hasMessage("log unavailable");
         log.failReleases = false;
-        assertThat(cgn.pool().allocator(0).isHeld(AddressPool.externalPort(m))).isFalse();
+        assertThat(cgn.pool().isHeld(cgn.pool().addressAt(0), AddressPool.externalPort(m))).isFalse();
         assertThat(cgn.heldPorts(S)).isZero();
         assertThat(cgn.activeSubscribers()).isZero();
         assertThat(cgn.unloggedReleases()).isEqualTo(1);
@@ -370,7 +370,7 @@ class PortBlockAllocatorTest {
         int neighbour = port == 2047 ? port - 1 : port + 1;
         if ((neighbour - 1024) / 64 == (port - 1024) / 64) {
             assertThatThrownBy(() -> cgn.release(S, address, neighbour)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("port " + neighbour + " is not held");
+                .hasMessage("port " + neighbour + " of " + Ipv4List.format(address) + " is not held");
         }
         assertThatThrownBy(() -> cgn.release(S, 0xC0000201, port)).isInstanceOf(IllegalArgumentException.class)
             .hasMessage("address 192.0.2.1 is not in the pool 198.51.100.0..198.51.100.1");

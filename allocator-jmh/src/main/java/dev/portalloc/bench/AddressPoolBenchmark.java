@@ -26,12 +26,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Acquire + release through an {@link AddressPool} of {@value #ADDRESSES} external addresses with a random
- * subscriber per operation (hence a random address, and a random 16 KiB bitmap: the working set is 64 MiB,
+ * subscriber per operation (hence a random address, and a random 8 KiB bitmap: the working set is 32 MiB,
  * far beyond the caches), against a single {@link PortAllocator}, in the same run. Each address has the port
  * range {@link PortSet#LINUX_DEFAULT} (28,232 ports) pre-filled to the same occupancy as the single
  * allocator (the same fixed-seed subset, {@link Occupancy}), so the difference is the pool's own cost: one
- * SipHash of the subscriber, the allocator table, cache misses on a cold bitmap and the allocator's per-thread
- * state lookup among 4,096 allocators. Both benchmarks draw the subscriber, the single allocator ignores it.
+ * SipHash of the subscriber, the table of per-address bits, and cache misses on a cold bitmap. Both
+ * benchmarks draw the subscriber, the single allocator ignores it.
  *
  * <p>{@code addresses=64} runs the pool with 64 addresses (1 MiB of bitmaps) to separate the pool's fixed costs
  * from the cache misses of a large one.
@@ -40,10 +40,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@value #BLOCK_SUBSCRIBERS} subscribers each hold one port, so that their block stays while a random one of
  * them acquires and releases a second port (no block churn: no listener event per operation).
  *
- * <p>{@code controlColdWordCas}: a CAS at a random index of one 64 MiB {@code AtomicLongArray}, the size of the
+ * <p>{@code controlColdWordCas}: a CAS at a random index of one 32 MiB {@code AtomicLongArray}, the size of the
  * pool's bitmaps: the cost of one cache (and TLB) miss on memory that large, draw included.
  *
- * <p>Every address's allocator is built in set-up (the lazily built pool is measured by {@link PoolFootprint}).
+ * <p>Every address's bits are built in set-up (the lazily built pool is measured by {@link PoolFootprint}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -60,12 +60,12 @@ public class AddressPoolBenchmark {
     /** First subscriber address of the block benchmark: 100.64.0.0 (RFC 6598 shared address space). */
     static final int FIRST_SUBSCRIBER = 0x6440_0000;
 
-    /** The pool, every allocator built and filled to the occupancy. */
+    /** The pool, every address's bits built and filled to the occupancy. */
     @State(Scope.Benchmark)
     public static class Pool {
         @Param({"0", "0.5"})
         public String occupancy;
-        /** 4,096 (64 MiB of bitmaps), or 64 (1 MiB: the L2 cache of this machine's cores). */
+        /** 4,096 (32 MiB of bitmaps), or 64 (512 KiB: within the L2 cache of this machine's cores). */
         @Param({"4096", "64"})
         public int addresses;
         AddressPool pool;
@@ -76,17 +76,14 @@ public class AddressPoolBenchmark {
             pool = AddressPool.builder().external("198.18.0.0/" + (32 - Integer.numberOfTrailingZeros(addresses)))
                 .ports(RANGE).seed(Occupancy.SEED).build();
             for (int i = 0; i < pool.size(); i++) {
-                held += Occupancy.fill(occupancy, RANGE, pool.allocator(i)::tryAcquire);
+                final int address = pool.addressAt(i);
+                held += Occupancy.fill(occupancy, RANGE, p -> pool.tryAcquire(address, p));
             }
         }
 
         @TearDown(Level.Trial)
         public void checkSteady() {
-            int now = 0;
-            for (int i = 0; i < pool.size(); i++) {
-                now += pool.allocator(i).stats().heldPorts();
-            }
-            Occupancy.checkSteady(held, now);
+            Occupancy.checkSteady(held, (int) pool.heldPorts());
         }
     }
 
@@ -133,10 +130,10 @@ public class AddressPoolBenchmark {
         }
     }
 
-    /** As many words as the pool's bitmaps: 4,096 × 2,048 longs = 64 MiB. */
+    /** As many words as the pool's bitmaps: 4,096 × 1,024 longs = 32 MiB. */
     @State(Scope.Benchmark)
     public static class ColdWords {
-        final AtomicLongArray words = new AtomicLongArray(ADDRESSES * 2048);
+        final AtomicLongArray words = new AtomicLongArray(ADDRESSES * 1024);
     }
 
     @Benchmark
