@@ -32,7 +32,8 @@ import java.util.Objects;
  * <h2>Memory</h2>
  * A parity set has one range per port, so each view's restricted selection costs about 12 bytes per
  * selectable port of its parity plus a word mask: about 0.4 MB per view for 1024-65535, 0.8 MB per
- * allocator. That is fine for one allocator and expensive for thousands (see {@link AddressPool}).
+ * allocator. That is fine for one allocator and expensive for thousands; {@link AddressPool} preserves parity
+ * with masks over its own one-bit-per-port state instead, at no cost per address.
  *
  * <h2>Thread-safety</h2>
  * Thread-safe and lock-free, like the views it wraps: {@link #tryAcquire(int)} allocates nothing (after the

@@ -12,15 +12,15 @@
  *       Set ID.</li>
  * </ul>
  *
- * <p>Dynamic allocation on top of the exclusive {@link dev.portalloc.PortAllocator} (thread-safe, lock-free on
- * the allocation paths, no threads):
+ * <p>Dynamic allocation (thread-safe, lock-free on the allocation paths, no threads):
  * <ul>
- *   <li>{@link dev.portalloc.nat.ParityPreserving}: an external port with the internal port's parity (RFC 4787
- *       REQ-4), uniform within the parity.</li>
+ *   <li>{@link dev.portalloc.nat.ParityPreserving}: an external port of a {@link dev.portalloc.PortAllocator}
+ *       with the internal port's parity (RFC 4787 REQ-4), uniform within the parity.</li>
  *   <li>{@link dev.portalloc.nat.PortPreservation}: try the internal (or PCP suggested) port first, then fall
  *       back or fail (RFC 4787 section 4.2.1, RFC 6887 PREFER_FAILURE).</li>
  *   <li>{@link dev.portalloc.nat.AddressPool}: many external addresses with "paired" pooling (RFC 4787 REQ-2,
- *       RFC 6888 REQ-2) by a keyed hash of the subscriber, one lazily built allocator per address.</li>
+ *       RFC 6888 REQ-2) by a keyed hash of the subscriber; each address an exclusive allocator of one bit per
+ *       port (8 KiB, built on first use), with port and parity preservation built in.</li>
  *   <li>{@link dev.portalloc.nat.PortBlockAllocator} and {@link dev.portalloc.nat.BlockListener}: per-subscriber
  *       quotas and port block allocation with block-level logging (RFC 6888 REQ-4, REQ-11, REQ-13/14).</li>
  * </ul>

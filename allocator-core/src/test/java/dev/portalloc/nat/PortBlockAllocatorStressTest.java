@@ -2,7 +2,6 @@ package dev.portalloc.nat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * </ul>
  * At the end the allocators' holdings must equal the ledger port by port (no lost or phantom port); after
  * everything is released, every block must have been released exactly once per allocation and no state may
- * remain. {@link AddressPool} alone gets the same treatment with NEXT_ADDRESS.
+ * remain. {@link AddressPool} alone gets the same treatment with NEXT_ADDRESS, and with parity and port
+ * preservation mixed with explicit holdings.
  */
 class PortBlockAllocatorStressTest {
     private static final int THREADS = 4;
@@ -236,6 +236,81 @@ class PortBlockAllocatorStressTest {
         for (int a = 0; a < 8; a++) {
             assertThat(pool.heldPorts(pool.addressAt(a))).isZero();
         }
+    }
+
+    /**
+     * The pool alone with parity preservation, port preservation and explicit holdings, 2 addresses × 128
+     * ports (two words each, one port reserved): every grant is checked against the ledger, automatic ports
+     * must be selectable and keep the suggestion's parity, FAIL yields the suggestion or nothing.
+     */
+    @Test
+    void poolWithParityAndExplicitPorts() throws Exception {
+        AddressPool pool = AddressPool.builder().external("198.51.100.0/31").ports(PortSet.range(1024, 1151))
+            .reserved(PortSet.of(1030)).preserveParity(true).build();
+        AtomicIntegerArray owner = new AtomicIntegerArray(2 * 65536);
+        AtomicLong errors = new AtomicLong();
+        AtomicLong nones = new AtomicLong();
+        List<List<Long>> holdings = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            holdings.add(new ArrayList<>());
+        }
+        PortPreservation[] policies = PortPreservation.values();
+        run(id -> {
+            SplittableRandom rnd = new SplittableRandom(200 + id);
+            List<Long> mine = holdings.get(id);
+            for (int i = 0; i < OPS_PER_THREAD; i++) {
+                int dice = rnd.nextInt(100);
+                if (dice < 10) {
+                    // an explicit holding: any port, reserved or outside the automatic set
+                    int index = rnd.nextInt(2);
+                    int port = 1000 + rnd.nextInt(200);
+                    if (pool.tryAcquire(pool.addressAt(index), port)) {
+                        if (!owner.compareAndSet(index * 65536 + port, 0, id + 1)) {
+                            errors.incrementAndGet();
+                        }
+                        mine.add(pool.mapping(index, port));
+                    }
+                } else if (dice < 58 || mine.isEmpty()) {
+                    int suggested = 1000 + rnd.nextInt(200);
+                    PortPreservation policy = policies[rnd.nextInt(policies.length)];
+                    long m = pool.tryAcquire(S + rnd.nextInt(64), suggested, policy);
+                    if (m == AddressPool.NONE) {
+                        nones.incrementAndGet();
+                        continue;
+                    }
+                    int port = AddressPool.externalPort(m);
+                    boolean suggestion = port == suggested && policy != PortPreservation.OFF;
+                    boolean automatic = port >= 1024 && port <= 1151 && port != 1030;
+                    if (!automatic || (!suggestion && (port & 1) != (suggested & 1))
+                        || (policy == PortPreservation.FAIL && port != suggested)) {
+                        errors.incrementAndGet();
+                    }
+                    if (!owner.compareAndSet(slot(pool, m), 0, id + 1)) {
+                        errors.incrementAndGet();
+                    }
+                    mine.add(m);
+                } else {
+                    long m = mine.remove(rnd.nextInt(mine.size()));
+                    if (!owner.compareAndSet(slot(pool, m), id + 1, 0)) {
+                        errors.incrementAndGet();
+                    }
+                    pool.release(m);
+                }
+            }
+        });
+        assertThat(errors.get()).isZero();
+        assertThat(nones.get()).as("a parity of an address ran out").isPositive();
+        for (int a = 0; a < 2; a++) {
+            for (int p = 1; p <= 65535; p++) {
+                assertThat(pool.isHeld(pool.addressAt(a), p)).isEqualTo(owner.get(a * 65536 + p) != 0);
+            }
+        }
+        for (List<Long> mine : holdings) {
+            for (long m : mine) {
+                pool.release(m);
+            }
+        }
+        assertThat(pool.heldPorts()).isZero();
     }
 
     private static int slot(AddressPool pool, long m) {

@@ -40,8 +40,20 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@value #BLOCK_SUBSCRIBERS} subscribers each hold one port, so that their block stays while a random one of
  * them acquires and releases a second port (no block churn: no listener event per operation).
  *
- * <p>{@code controlColdWordCas}: a CAS at a random index of one 32 MiB {@code AtomicLongArray}, the size of the
- * pool's bitmaps: the cost of one cache (and TLB) miss on memory that large, draw included.
+ * <p>{@code allocatorPerAddress}: the same acquire + release on one of {@value #ADDRESSES} separate
+ * {@link PortAllocator}s (one per address, each filled like the single one), chosen at random per operation
+ * with no hash: one allocator per address used directly, as a NAT would without the pool.
+ *
+ * <p>Controls, the memory floor of any structure this large:
+ * <ul>
+ * <li>{@code controlColdWordCas}: a CAS at a random index of one 32 MiB {@code AtomicLongArray}, the size of
+ *     the pool's bitmaps, draw included. A body this short lets the processor overlap the misses of
+ *     consecutive operations, so this is a throughput floor, not the latency of a miss.</li>
+ * <li>{@code controlHashColdCas}: what the pool cannot avoid: the pool's own subscriber hash
+ *     ({@link AddressPool#primaryIndex}, SipHash-2-4) picks the address, then two CASes (acquire and
+ *     release) on a random word of that address's 8 KiB in the same 32 MiB array. The hash puts enough work
+ *     between consecutive misses that they no longer overlap: this is the cost of one dependent miss.</li>
+ * </ul>
  *
  * <p>Every address's bits are built in set-up (the lazily built pool is measured by {@link PoolFootprint}).
  */
@@ -136,9 +148,60 @@ public class AddressPoolBenchmark {
         final AtomicLongArray words = new AtomicLongArray(ADDRESSES * 1024);
     }
 
+    /** One {@link PortAllocator} per address, built and filled like the single one. */
+    @State(Scope.Benchmark)
+    public static class PerAddress {
+        @Param({"0", "0.5"})
+        public String occupancy;
+        PortAllocator[] allocators;
+        private int held;
+
+        @Setup(Level.Trial)
+        public void fill() {
+            allocators = new PortAllocator[ADDRESSES];
+            for (int i = 0; i < ADDRESSES; i++) {
+                allocators[i] = PortAllocator.builder().ports(RANGE).seed(Occupancy.SEED + i).build();
+                held += Occupancy.fill(occupancy, RANGE, allocators[i]::tryAcquire);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void checkSteady() {
+            int now = 0;
+            for (PortAllocator a : allocators) {
+                now += a.stats().heldPorts();
+            }
+            Occupancy.checkSteady(held, now);
+        }
+    }
+
+    /** The pool's mapping, for the hash control. */
+    @State(Scope.Benchmark)
+    public static class Mapping {
+        final AddressPool pool = AddressPool.builder().external("198.18.0.0/20").seed(Occupancy.SEED).build();
+    }
+
     @Benchmark
     public boolean controlColdWordCas(ColdWords s) {
         return Operations.casRandomWord(s.words);
+    }
+
+    @Benchmark
+    public boolean controlHashColdCas(ColdWords s, Mapping m) {
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        final int address = m.pool.primaryIndex(random.nextInt());
+        final int i = address * 1024 + random.nextInt(1024);
+        final AtomicLongArray words = s.words;
+        final long v = words.get(i);
+        words.compareAndSet(i, v, v + 1);
+        return words.compareAndSet(i, v + 1, v);
+    }
+
+    @Benchmark
+    public long allocatorPerAddress(PerAddress s) {
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        final int subscriber = random.nextInt(); // drawn as in pool(), then unused
+        return (long) Operations.acquireRelease(s.allocators[random.nextInt(ADDRESSES)]) ^ subscriber;
     }
 
     @Benchmark

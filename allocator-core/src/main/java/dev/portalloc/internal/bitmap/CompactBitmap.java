@@ -21,7 +21,8 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Selection</h2>
  * Up to {@value #FAST_PROBES} uniformly drawn candidates, claiming the first free one (rejection sampling:
- * each free port equally likely), then an exact pass: count the free ports word by word, draw {@code r}
+ * each free port equally likely; over the whole selection they are loaded in pairs, so that the cache misses
+ * of two candidates overlap), then an exact pass: count the free ports word by word, draw {@code r}
  * below the count, claim the r-th. Uniform over the free selectable ports either way (exactly so when
  * nothing changes during a pass). The same mechanism serves subsets, a port range ({@code first..last})
  * intersected with a parity: {@link #ALL}, {@link #EVEN} or {@link #ODD} bits of every word.
@@ -123,11 +124,21 @@ public final class CompactBitmap {
     public int select(long[] words, IndexSource random) {
         final PortSet s = selectable;
         final int n = s.size();
-        for (int probe = 1; probe <= FAST_PROBES; probe++) {
-            final int port = s.nth(random.nextIndex(n));
-            if (tryClaim(words, port)) {
-                random.countProbes(probe);
-                return port;
+        // Candidates in pairs, both words loaded before either is tested: on a cold address the two cache
+        // misses overlap, and at 50 % occupancy the pair settles 3 selections in 4 for the price of one miss.
+        // The draws stay independent and are tried in order, so this is still rejection sampling.
+        for (int probe = 0; probe < FAST_PROBES; probe += 2) {
+            final int p1 = s.nth(random.nextIndex(n));
+            final int p2 = s.nth(random.nextIndex(n));
+            final long w1 = (long) WORD.getVolatile(words, p1 >>> 6);
+            final long w2 = (long) WORD.getVolatile(words, p2 >>> 6);
+            if ((w1 & 1L << p1) == 0 && tryClaim(words, p1)) {
+                random.countProbes(probe + 1);
+                return p1;
+            }
+            if ((w2 & 1L << p2) == 0 && tryClaim(words, p2)) {
+                random.countProbes(probe + 2);
+                return p2;
             }
         }
         random.countProbes(FAST_PROBES);
