@@ -74,9 +74,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * own compact layout, with exclusive holdings only (a NAT mapping owns its external port; there is no
  * connect-style sharing here).
  *
- * <p>Selection is the library's default algorithm: uniform over the free selectable ports of the address
- * (random candidates, then an exact count-and-select pass), and "no free port" is a linearizable verdict: at
- * some moment during the call every selectable port of the address was held.
+ * <p>Selection is uniform over the free selectable ports of the address (random candidates, then an exact
+ * count-and-select pass), like the library's default algorithm, and "no free port" is a linearizable verdict:
+ * at some moment during the call every selectable port of the address (of the parity, when parity is
+ * preserved) was held.
  *
  * <p>Explicit acquisitions ({@link #tryAcquire(int, int)}: static mappings, port forwards) take a given port
  * of an address, reserved or not, and share the address's ports with automatic selection.

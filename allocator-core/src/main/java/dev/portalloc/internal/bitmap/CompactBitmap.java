@@ -16,8 +16,9 @@ import java.lang.invoke.VarHandle;
  * set minus the reserved set, fixed for the life of the pool). The state of one address is a plain
  * {@code long[]} of {@value #LENGTH} words made by {@link #newWords()}: word {@code p >>> 6} holds port
  * {@code p} at bit {@code p & 63} (1 = held), and the last word is the address's <em>epoch</em>, explained
- * below. 8,200 bytes per address, and an operation touches the address's array and nothing else of it: no
- * per-address object, no counts, so a random address costs one cache miss instead of several.
+ * below. 8,216 bytes per address with the array header, and an operation touches that array and nothing
+ * else of the address: no per-address object, no counts, so a random address costs one cache miss instead of
+ * several.
  *
  * <h2>Selection</h2>
  * Up to {@value #FAST_PROBES} uniformly drawn candidates, claiming the first free one (rejection sampling:
