@@ -52,8 +52,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *     order.</li>
  * <li>A port is uniform among the free ports of all the subscriber's blocks: a block is drawn with
  *     probability proportional to its free ports, then a port uniformly within it (random candidates, then
- *     an exact count-and-select pass over the block's bits; exact when nothing changes concurrently). A new
- *     block is claimed only when all the subscriber's blocks are full.</li>
+ *     a count-and-select pass over the block's bits, counted again if the block changed under it; exactly
+ *     uniform when nothing changes concurrently). A new block is claimed only when all the subscriber's
+ *     blocks are full.</li>
  * </ul>
  *
  * <h2>Quotas and exhaustion: fail closed</h2>
@@ -112,6 +113,8 @@ public final class PortBlockAllocator {
     private static final long RETRY_EXHAUSTED = -101L;
     /** Retries of an acquisition whose subscriber is at its block quota while its blocks change. */
     private static final int MAX_ROUNDS = 64;
+    /** Passes over a reserved block before giving up on it (each miss means another thread progressed). */
+    private static final int RESERVED_PASSES = 64;
 
     private final AddressPool pool;
     private final int firstPort;
@@ -317,11 +320,11 @@ public final class PortBlockAllocator {
             final int i = start + j < maxBlocks ? start + j : start + j - maxBlocks;
             final Block b = blocks.get(i);
             if (b != null && b.reserve()) {
-                final int port = pool.selectIn(b.addressIndex, b.first, b.last, random);
+                final int port = selectInReserved(b, random);
                 if (port != PortAllocator.NONE) {
                     return pool.mapping(b.addressIndex, port);
                 }
-                unreserve(sub, b); // only if ports of the block are held outside this allocator
+                unreserve(sub, b); // only if the block kept changing under every pass
             }
         }
         return -1;
@@ -363,11 +366,11 @@ public final class PortBlockAllocator {
                 }
                 publish(sub, block);
                 published = true;
-                final int port = pool.selectIn(index, block.first, block.last, random);
+                final int port = selectInReserved(block, random);
                 if (port != PortAllocator.NONE) {
                     return pool.mapping(index, port);
                 }
-                unreserve(sub, block); // every port of the fresh block held outside this allocator: give it back
+                unreserve(sub, block); // only if the block kept changing under every pass: give it back
                 return EXHAUSTED;
             }
             // No free block. If ports of the subscriber's own blocks were released meanwhile, use them instead.
@@ -377,6 +380,24 @@ public final class PortBlockAllocator {
                 decrement(sub, Subscriber.BLOCK);
             }
         }
+    }
+
+    /**
+     * A uniformly chosen free port of a block the caller holds a reservation of. The reservation guarantees a
+     * free port at every moment of the call (held ports plus reservations never exceed the block's capacity,
+     * and only reservations hold its ports), but a pass over a port range is exact only when nothing changes
+     * during it: a release into a word shared with another block does not announce itself. So a pass that
+     * finds nothing means the block changed under it, another thread made progress, and it counts again.
+     * Bounded, so that a broken invariant would fail the acquisition instead of spinning.
+     */
+    private int selectInReserved(Block b, RandomSource random) {
+        for (int pass = 0; pass < RESERVED_PASSES; pass++) {
+            final int port = pool.selectIn(b.addressIndex, b.first, b.last, random);
+            if (port != PortAllocator.NONE) {
+                return port;
+            }
+        }
+        return PortAllocator.NONE;
     }
 
     private int freePorts(Subscriber sub) {

@@ -45,9 +45,12 @@ import java.lang.invoke.VarHandle;
  * sees it and starts over) or that release has not returned, and every operation that returned meanwhile
  * either consumed its port or saw it and paid. The verdict is linearized before the pending releases (the
  * argument of {@link PortBitmap}, whose dirty marks this layout has no room for, so observers always pay).
- * Claims never increment, and a release into a word with a free port of its parity (almost every release
- * below 98 % occupancy) costs one CAS. A pass restricted to a port range is exact only when nothing changes
- * during it: a word read as full for the range may not be full for its parity.
+ * Claims never increment, and a release into a word with a free port of its parity costs one CAS: the other
+ * 31 ports of its parity in the word are all held with probability about q^31 at occupancy q (4 % at 90 %,
+ * 20 % at 95 %), so below about 90 % almost every release costs one CAS. A pass restricted to a port range
+ * is exact only when nothing changes during it: a word read as full for the range may not be full for its
+ * parity, so a release into it does not announce itself (port blocks, whose reservations guarantee a free
+ * port, count again instead).
  *
  * <h2>Thread-safety and memory ordering</h2>
  * Thread-safe and lock-free: every change is a CAS on one word that fails only because another thread's CAS
