@@ -66,7 +66,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Each address has its own port space, an exclusive allocator of the pool's automatic ports minus its reserved
  * ports, the same for every address and fixed for the life of the pool. Its state is one bit per port (8 KiB
  * for the whole port space), built the first time the address is used: the pool costs 4 bytes per address as
- * built (16 KiB for 4,096) and grows by 8,216 bytes per address in use, so a fully used pool of 4,096
+ * built plus an 8 KiB mask of the selectable ports shared by all (24.9 KB for 4,096 addresses) and grows by
+ * 8,216 bytes per address in use, so a fully used pool of 4,096
  * addresses costs about 32 MiB whatever its port set. Parity preservation and port blocks
  * ({@link PortBlockAllocator}) use the same bits and add nothing per address. A per-address
  * {@link PortAllocator} would cost 21 KB per address and several cache misses per operation (measured,
@@ -82,8 +83,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>Cost: with few addresses the bits stay in the cache and an acquisition plus release costs about 1.5 × one
  * {@link PortAllocator}'s (44 against 29 ns, 64 addresses). With thousands of addresses each operation on a
  * random address pays one cache miss after the subscriber's hash, whatever the layout: 199 ns at 4,096
- * addresses, where the hash and a cold word alone cost 168 ns (140 ns with {@code -XX:+UseTransparentHugePages},
- * which spares the TLB misses of 32 MiB in 4 KiB pages). Figures: {@code AddressPoolBenchmark}.
+ * addresses, where the hash and a cold word alone cost 168 ns. With {@code -XX:+UseTransparentHugePages},
+ * which spares the TLB misses of 32 MiB in 4 KiB pages, the pool measured 140 ns. Figures:
+ * {@code AddressPoolBenchmark}.
  *
  * <p>Explicit acquisitions ({@link #tryAcquire(int, int)}: static mappings, port forwards) take a given port
  * of an address, reserved or not, and share the address's ports with automatic selection.

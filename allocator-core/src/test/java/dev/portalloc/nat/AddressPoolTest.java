@@ -172,6 +172,51 @@ class AddressPoolTest {
         assertThat(pool.preservesParity()).isTrue();
     }
 
+    /** NEXT_ADDRESS with parity: a full parity moves to the next address, keeping the parity. */
+    @Test
+    void parityWithNextAddress() {
+        AddressPool pool = AddressPool.builder().external("198.51.100.0/31").ports(PortSet.range(7000, 7009))
+            .preserveParity(true).whenFull(AddressPool.WhenFull.NEXT_ADDRESS).seed(14).build();
+        int subscriber = SUBSCRIBERS + 5;
+        int own = pool.externalFor(subscriber);
+        int[] perAddress = new int[2];
+        for (int i = 0; i < 10; i++) {
+            long m = pool.tryAcquire(subscriber, 1001, PortPreservation.FALLBACK); // odd; 1001 is not preservable
+            assertThat(AddressPool.externalPort(m) % 2).isOne();
+            assertThat(AddressPool.externalAddress(m) == own).isEqualTo(i < 5); // own address first
+            perAddress[pool.indexOf(AddressPool.externalAddress(m))]++;
+        }
+        assertThat(perAddress).containsExactly(5, 5);
+        assertThat(pool.tryAcquire(subscriber, 1001, PortPreservation.FALLBACK)).isEqualTo(AddressPool.NONE);
+        assertThat(AddressPool.externalPort(pool.tryAcquire(subscriber, 1000, PortPreservation.OFF)) % 2).isZero();
+    }
+
+    /** A seeded pool used by one thread makes the same choices on every run. */
+    @Test
+    void aSeedMakesTheChoicesReproducible() {
+        long[][] runs = new long[2][];
+        for (int run = 0; run < 2; run++) {
+            AddressPool pool = AddressPool.builder().external("198.51.100.0/28").seed(15).preserveParity(true)
+                .build();
+            long[] trace = new long[3000];
+            for (int i = 0; i < trace.length; i++) {
+                trace[i] = i % 3 == 0 ? pool.tryAcquire(SUBSCRIBERS + i % 40)
+                    : pool.tryAcquire(SUBSCRIBERS + i % 40, 1024 + i, PortPreservation.FALLBACK);
+                if (i % 4 == 3) {
+                    pool.release(trace[i - 2]);
+                }
+            }
+            runs[run] = trace;
+        }
+        assertThat(runs[1]).containsExactly(runs[0]);
+        AddressPool other = AddressPool.builder().external("198.51.100.0/28").seed(16).build();
+        int same = 0;
+        for (int i = 0; i < 100; i++) {
+            same += other.tryAcquire(SUBSCRIBERS + i % 40) == runs[0][3 * i] ? 1 : 0;
+        }
+        assertThat(same).isLessThan(50); // another seed, other choices
+    }
+
     /** Pool without parity: the suggestion is preserved, a reserved suggestion is not. */
     @Test
     void preservationWithoutParity() {

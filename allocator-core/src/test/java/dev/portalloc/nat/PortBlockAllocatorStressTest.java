@@ -275,7 +275,9 @@ class PortBlockAllocatorStressTest {
                     PortPreservation policy = policies[rnd.nextInt(policies.length)];
                     long m = pool.tryAcquire(S + rnd.nextInt(64), suggested, policy);
                     if (m == AddressPool.NONE) {
-                        nones.incrementAndGet();
+                        if (policy != PortPreservation.FAIL) {
+                            nones.incrementAndGet(); // the subscriber's address had no free port of that parity
+                        }
                         continue;
                     }
                     int port = AddressPool.externalPort(m);
@@ -303,6 +305,26 @@ class PortBlockAllocatorStressTest {
         for (int a = 0; a < 2; a++) {
             for (int p = 1; p <= 65535; p++) {
                 assertThat(pool.isHeld(pool.addressAt(a), p)).isEqualTo(owner.get(a * 65536 + p) != 0);
+            }
+        }
+        // Quiescent: a parity with a free selectable port is never refused.
+        for (int a = 0; a < 2; a++) {
+            int subscriber = S;
+            while (pool.primaryIndex(subscriber) != a) {
+                subscriber++;
+            }
+            for (int parity = 0; parity < 2; parity++) {
+                boolean free = false;
+                for (int p = 1024 + parity; p <= 1151; p += 2) {
+                    free |= p != 1030 && owner.get(a * 65536 + p) == 0;
+                }
+                long m = pool.tryAcquire(subscriber, 2000 + parity, PortPreservation.OFF);
+                assertThat(m != AddressPool.NONE).as("address %d parity %d", a, parity).isEqualTo(free);
+                if (free) {
+                    assertThat(AddressPool.externalPort(m) & 1).isEqualTo(parity);
+                    assertThat(pool.indexOf(AddressPool.externalAddress(m))).isEqualTo(a);
+                    pool.release(m);
+                }
             }
         }
         for (List<Long> mine : holdings) {

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * SipHash of the subscriber, the table of per-address bits, and cache misses on a cold bitmap. Both
  * benchmarks draw the subscriber, the single allocator ignores it.
  *
- * <p>{@code addresses=64} runs the pool with 64 addresses (1 MiB of bitmaps) to separate the pool's fixed costs
+ * <p>{@code addresses=64} runs the pool with 64 addresses (512 KiB of bitmaps) to separate the pool's fixed costs
  * from the cache misses of a large one.
  *
  * <p>{@code blocks}: the same through a {@link PortBlockAllocator} (blocks of 512 ports over 1024-65535) whose

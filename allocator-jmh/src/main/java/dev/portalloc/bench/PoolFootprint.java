@@ -30,7 +30,6 @@ public final class PoolFootprint {
     private static final int ADDRESSES = 4096;
     private static final String EXTERNAL = "198.18.0.0/20";
     private static final int BUILDS = 20;
-    private static final int PARITY_ADDRESSES = 64;
     private static final double MIB = 1024.0 * 1024.0;
 
     private PoolFootprint() {

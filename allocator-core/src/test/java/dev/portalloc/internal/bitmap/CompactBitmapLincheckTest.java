@@ -59,7 +59,7 @@ public class CompactBitmapLincheckTest {
     /** Every draw is the highest index: the highest candidate, then the highest free port. */
     private static final IndexSource HIGHEST = bound -> bound - 1;
 
-    final long[] words = BITMAP.newWords();
+    private final long[] words = BITMAP.newWords();
 
     @Operation
     public int acquire() {
@@ -230,7 +230,8 @@ public class CompactBitmapLincheckTest {
      * ports word by word and reports NONE when it counted none. Wrong: a port freed in a word already read
      * goes unseen. Only for {@link #aVerdictWithoutTheEpochIsCaught()}.
      */
-    public static class WithoutEpoch extends CompactBitmapLincheckTest {
+    @Param(name = "port", gen = IntGen.class, conf = "0:5")
+    public static class WithoutEpoch {
         private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
         private static final long[] MASK = new long[2];
 
@@ -240,7 +241,8 @@ public class CompactBitmapLincheckTest {
             }
         }
 
-        @Override
+        private final long[] words = BITMAP.newWords();
+
         @Operation
         public int acquire() {
             for (;;) {
@@ -255,6 +257,21 @@ public class CompactBitmapLincheckTest {
                     return lowest;
                 }
             }
+        }
+
+        @Operation
+        public boolean claim(@Param(name = "port") int index) {
+            return BITMAP.tryClaim(words, PORTS[index]);
+        }
+
+        @Operation
+        public boolean release(@Param(name = "port") int index) {
+            return BITMAP.release(words, PORTS[index]);
+        }
+
+        @Operation
+        public boolean isHeld(@Param(name = "port") int index) {
+            return BITMAP.isHeld(words, PORTS[index]);
         }
     }
 
