@@ -347,9 +347,7 @@ public final class AddressPool {
     public void release(int address, int port) {
         final int index = indexOrThrow(address);
         checkPort(port);
-        if (!releaseAt(index, port)) {
-            throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address) + " is not held");
-        }
+        releaseAt(index, port);
     }
 
     /**
@@ -408,7 +406,8 @@ public final class AddressPool {
         return (int) (mapping & 0xFFFF);
     }
 
-    private static void checkPort(int port) {
+    /** @throws IllegalArgumentException naming the port and the range, if {@code port} is outside 1..65535 */
+    static void checkPort(int port) {
         if (port < PortAllocator.MIN_PORT || port > PortAllocator.MAX_PORT) {
             throw new IllegalArgumentException("port " + port + " is out of range "
                 + PortAllocator.MIN_PORT + ".." + PortAllocator.MAX_PORT);
@@ -428,13 +427,17 @@ public final class AddressPool {
         return bitmap.tryClaim(words(index), port);
     }
 
-    /** Frees {@code port} (1..65535) of the address at {@code index}; false if it was not held. */
-    boolean releaseAt(int index, int port) {
-        final long[] w = words.get(index);
-        if (w == null) {
-            return false; // never used: nothing is held
+    /**
+     * Frees {@code port} (1..65535) of the address at {@code index}.
+     *
+     * @throws IllegalStateException if it is not held (nothing changes)
+     */
+    void releaseAt(int index, int port) {
+        final long[] w = words.get(index); // null: never used, nothing is held
+        if (w == null || !bitmap.release(w, port)) {
+            throw new IllegalStateException("port " + port + " of " + Ipv4List.format(external.get(index))
+                + " is not held");
         }
-        return bitmap.release(w, port);
     }
 
     /** @return whether automatic selection may return {@code port} */
@@ -467,7 +470,8 @@ public final class AddressPool {
         return (int) external.indexOf(address);
     }
 
-    private int indexOrThrow(int address) {
+    /** @throws IllegalArgumentException naming the address and the pool, if it is not in the pool */
+    int indexOrThrow(int address) {
         final int index = indexOf(address);
         if (index < 0) {
             throw new IllegalArgumentException("address " + Ipv4List.format(address)

@@ -458,24 +458,15 @@ public final class PortBlockAllocator {
      *     changes)
      */
     public void release(int subscriber, int address, int port) {
-        final int index = pool.indexOf(address);
-        if (index < 0) {
-            throw new IllegalArgumentException("address " + Ipv4List.format(address) + " is not in the pool "
-                + pool.describe());
-        }
-        if (port < PortAllocator.MIN_PORT || port > PortAllocator.MAX_PORT) {
-            throw new IllegalArgumentException("port " + port + " is out of range " + PortAllocator.MIN_PORT + ".."
-                + PortAllocator.MAX_PORT);
-        }
+        final int index = pool.indexOrThrow(address);
+        AddressPool.checkPort(port);
         final Subscriber sub = subscribers.get(Integer.toUnsignedLong(subscriber));
         final Block block = sub == null ? null : sub.blockContaining(index, port);
         if (block == null) {
             throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address)
                 + " is not in a block of subscriber " + Ipv4List.format(subscriber));
         }
-        if (!pool.releaseAt(index, port)) {
-            throw new IllegalStateException("port " + port + " of " + Ipv4List.format(address) + " is not held");
-        }
+        pool.releaseAt(index, port); // IllegalStateException if not held: nothing changed yet
         try {
             unreserve(sub, block);
         } finally {
