@@ -1,45 +1,57 @@
 package dev.portalloc.internal.random;
 
 import dev.portalloc.internal.hash.SipHash;
+
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
- * A keyed counter-mode random generator: the {@code i}-th 64-bit output is SipHash-2-4 of the
- * counter {@code i} under a 128-bit key, {@code nextLong() = SipHash.hash8(k0, k1, counter++)}.
+ * A keyed random generator with two counter-mode streams under one 128-bit key: {@link #nextLong()} and
+ * {@link #nextInt()} are SipHash-2-4 of a counter, {@code nextLong() = SipHash.hash8(k0, k1, counter++)}, and
+ * {@link #nextIndex(int)}, the draw that port selection makes on every probe, reads 32-bit slices of an AES-128
+ * counter-mode keystream generated in batches of {@value #BATCH_BYTES} bytes.
  *
- * <h2>Why counter-mode SipHash</h2>
+ * <h2>Why keyed counter mode</h2>
  *
- * SipHash-2-4 is a pseudo-random function (PRF) keyed with a 128-bit secret (Aumasson and
- * Bernstein, 2012; see {@link SipHash}). Evaluating a PRF on distinct inputs (0, 1, 2, ...) gives
- * outputs that, without the key, cannot be told apart from independent uniform values: observing
- * any number of outputs reveals nothing useful about the key, about earlier outputs, or about
- * future ones. That is what port randomization needs: an off-path attacker who sees some of the
- * ports we pick must not be able to predict the next ones. Fast statistical generators such as
- * SplitMix64, xorshift or LFSRs (and {@code java.util.Random}) do not have this property: their
- * state is recoverable from a handful of outputs, after which every future output is known.
+ * SipHash-2-4 is a pseudo-random function (PRF) keyed with a 128-bit secret (Aumasson and Bernstein, 2012; see
+ * {@link SipHash}), and AES-128 is a pseudo-random permutation: evaluated on distinct counters (0, 1, 2, ...),
+ * either gives outputs that, without the key, cannot be told apart from independent uniform values. Observing
+ * any number of outputs reveals nothing useful about the key, about earlier outputs, or about future ones. That
+ * is what port randomization needs: an off-path attacker who sees some of the ports we pick must not be able to
+ * predict the next ones. Fast statistical generators such as SplitMix64, xorshift or LFSRs (and
+ * {@code java.util.Random}) do not have this property: their state is recoverable from a handful of outputs,
+ * after which every future output is known. AES in counter mode is the generator of NIST SP 800-90A's
+ * {@code CTR_DRBG}, and batching it is what Linux's {@code get_random_u32} does with ChaCha20 per CPU.
  *
  * <h2>Cost</h2>
  *
- * Each {@link #nextLong()} is one SipHash of an 8-byte message: 8 SipRounds (2 for the word, 2
- * for the length block, 4 for finalization), about an order of magnitude more arithmetic than
- * SplitMix64, but still only register arithmetic, with no allocation, no locking and no shared
- * state. {@link #nextInt()} and {@link #nextInt(int)} use 32 bits per draw and keep the unused
- * half of the last 64-bit output, so one SipHash serves two 32-bit draws. The counter is 64 bits;
- * it does not wrap in any realistic run.
+ * One {@link #nextLong()} is one SipHash of an 8-byte message (8 SipRounds, register arithmetic only).
+ * {@link #nextIndex(int)} costs a 4-byte read from the current batch, and once every {@value #BATCH_BYTES} / 4
+ * draws one call of the JDK's AES/CTR cipher, which HotSpot compiles to AES-NI instructions on x86 (and to the
+ * ARMv8 crypto extensions): about 1 byte per cycle, so a draw costs about as much as a {@code ThreadLocalRandom}
+ * draw (measured in allocator-jmh's {@code ExclusiveAllocationBenchmark.controlRandomSource}). Nothing is allocated
+ * after the first refill. The AES key is derived from the generator's key
+ * ({@code SipHash.hash24(k0, k1, KEYSTREAM_DOMAIN, i, 0)} for its two halves, little-endian), the initial counter
+ * block is zero; the 128-bit counter does not wrap in any realistic run.
  *
  * <p>Implements {@link IndexSource}, the narrow interface selection code draws from, and
- * {@link RandomGenerator} for everything else; only {@link #nextLong()}, {@link #nextInt()} and {@link #nextInt(int)} are
- * specialised here, the other methods are the interface's defaults built on them.
+ * {@link RandomGenerator} for everything else; only {@link #nextLong()}, {@link #nextInt()},
+ * {@link #nextInt(int)} and {@link #nextIndex(int)} are specialised here, the other methods are the interface's
+ * defaults built on them.
  *
  * <h2>Threading</h2>
  *
- * <strong>Not thread-safe</strong>: the counter and the buffered half are plain fields. Use one
- * instance per thread (for example in a {@code ThreadLocal} or in per-thread allocator state);
- * instances are cheap (three longs, an int and a flag).
+ * <strong>Not thread-safe</strong>: counters and batch are plain fields. Use one instance per thread (for
+ * example in a {@code ThreadLocal} or in per-thread allocator state). An instance is three longs and a few ints
+ * until its first {@link #nextIndex(int)}, which creates its cipher and its {@value #BATCH_BYTES}-byte batch.
  *
  * <h2>Construction</h2>
  *
@@ -61,8 +73,17 @@ public final class RandomSource implements RandomGenerator, IndexSource {
     static final long SEED_KEY_0 = 0x6f6c6c6174726f70L; // "portallo"
     static final long SEED_KEY_1 = 0x6465646565732f63L; // "c/seeded"
 
-    private static final int SLICE_BITS = 21;
-    private static final long SLICE_MASK = (1L << SLICE_BITS) - 1;
+    /**
+     * Domain of the AES key's derivation from (k0, k1): the ASCII bytes {@code "aes/ctr!"} read little-endian.
+     * SipHash's input length differs from {@link #nextLong()}'s, so no counter value can produce the key.
+     */
+    static final long KEYSTREAM_DOMAIN = 0x21_72_74_63_2f_73_65_61L;
+    /** Keystream bytes per refill: 64 draws. */
+    static final int BATCH_BYTES = 256;
+    /** The plaintext of every refill: the keystream itself. Read-only; shared by all instances. */
+    private static final byte[] ZEROS = new byte[BATCH_BYTES];
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static final VarHandle PROBES;
 
@@ -79,9 +100,11 @@ public final class RandomSource implements RandomGenerator, IndexSource {
     private long counter;
     /** Candidates examined by the owner's selections: owner writes (plain read, opaque write), others read opaque. */
     private long probes;
-    /** Unused 21-bit slices of the last output taken by {@link #nextIndex(int)}, and how many are left. */
-    private long slices;
-    private int slicesLeft;
+    /** The AES/CTR keystream of {@link #nextIndex(int)}, created on its first draw. */
+    private Cipher keystream;
+    /** The current batch of keystream bytes, and the offset of the next unused 4 bytes. */
+    private byte[] batch;
+    private int batchOffset = BATCH_BYTES;
 
     /** The unused upper 32 bits of the last 64-bit output, valid when {@link #hasHalf}. */
     private int half;
@@ -174,26 +197,27 @@ public final class RandomSource implements RandomGenerator, IndexSource {
     }
 
     /**
-     * A uniformly distributed index in {@code [0, bound)}, like {@link #nextInt(int)}, but cheaper for the
-     * bounds that port selection uses: a bound of at most 2^16 takes a 21-bit slice of an output, so one
-     * SipHash serves three draws. Lemire's method with 21-bit slices rejects a slice with probability
-     * {@code (2^21 mod bound) / 2^21}, below 1/32 for such bounds; the result is exactly uniform.
+     * A uniformly distributed index in {@code [0, bound)}, by Lemire's method like {@link #nextInt(int)}, from the
+     * AES/CTR keystream: one 32-bit slice per draw (a redraw with probability {@code (2^32 mod bound) / 2^32},
+     * below 2^-15 for the bounds of port selection); the result is exactly uniform.
+     *
+     * @throws IllegalArgumentException if {@code bound <= 0}
      */
     @Override
     public int nextIndex(int bound) {
-        if (bound <= 0 || bound > 1 << 16) {
-            return nextInt(bound);
+        if (bound <= 0) {
+            throw new IllegalArgumentException("bound must be positive, but was " + bound);
         }
-        long product = next21() * bound;
-        long low = product & SLICE_MASK;
+        long product = next32() * bound;
+        long low = product & 0xFFFF_FFFFL;
         if (low < bound) {
-            final long threshold = ((1L << SLICE_BITS) - bound) % bound; // == 2^21 mod bound
+            final long threshold = (0x1_0000_0000L - bound) % bound; // == 2^32 mod bound
             while (low < threshold) {
-                product = next21() * bound;
-                low = product & SLICE_MASK;
+                product = next32() * bound;
+                low = product & 0xFFFF_FFFFL;
             }
         }
-        return (int) (product >>> SLICE_BITS);
+        return (int) (product >>> 32);
     }
 
     /** Adds to the owner's probe tally: a plain read and an opaque write (single writer), never a fence. */
@@ -207,16 +231,34 @@ public final class RandomSource implements RandomGenerator, IndexSource {
         return (long) PROBES.getOpaque(this);
     }
 
-    /** The next 21 uniformly distributed bits; three per {@link #nextLong()} output (the top bit unused). */
-    private long next21() {
-        if (slicesLeft == 0) {
-            slices = nextLong();
-            slicesLeft = 3;
+    /** @return the next 32 bits of the keystream, as an unsigned value */
+    private long next32() {
+        int offset = batchOffset;
+        if (offset == BATCH_BYTES) {
+            refill();
+            offset = 0;
         }
-        final long slice = slices & SLICE_MASK;
-        slices >>>= SLICE_BITS;
-        slicesLeft--;
-        return slice;
+        batchOffset = offset + 4;
+        return Integer.toUnsignedLong((int) INT_LE.get(batch, offset));
+    }
+
+    /** Encrypts {@link #ZEROS} into the batch: the next {@value #BATCH_BYTES} keystream bytes. */
+    private void refill() {
+        try {
+            if (keystream == null) {
+                keystream = Cipher.getInstance("AES/CTR/NoPadding");
+                final byte[] key = new byte[16];
+                LONG_LE.set(key, 0, SipHash.hash24(k0, k1, KEYSTREAM_DOMAIN, 0L, 0L));
+                LONG_LE.set(key, 8, SipHash.hash24(k0, k1, KEYSTREAM_DOMAIN, 1L, 0L));
+                keystream.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(new byte[16]));
+                Arrays.fill(key, (byte) 0);
+                batch = new byte[BATCH_BYTES];
+            }
+            keystream.update(ZEROS, 0, BATCH_BYTES, batch, 0);
+        } catch (GeneralSecurityException e) {
+            // Every OpenJDK build provides AES/CTR/NoPadding (SunJCE); the batch always fits.
+            throw new IllegalStateException("AES/CTR keystream unavailable", e);
+        }
     }
 
     /** Lazily creates the one shared {@link SecureRandom} (initialization-on-demand holder). */

@@ -178,6 +178,78 @@ class RandomSourceTest {
         }
     }
 
+    /**
+     * nextIndex is Lemire's method over 32-bit little-endian slices of the AES-128/CTR keystream whose key is
+     * derived from (k0, k1) as documented, recomputed here with the JDK's cipher directly, across several refills.
+     */
+    @Test
+    void nextIndexReadsTheDocumentedAesCtrKeystream() throws Exception {
+        long k0 = 0x0123456789abcdefL;
+        long k1 = 0xfedcba9876543210L;
+        byte[] key = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 0, 0))
+                .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 1, 0)).array();
+        javax.crypto.Cipher aes = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
+        aes.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(key, "AES"),
+                new javax.crypto.spec.IvParameterSpec(new byte[16]));
+        java.nio.ByteBuffer keystream = java.nio.ByteBuffer.wrap(aes.update(new byte[RandomSource.BATCH_BYTES * 5]))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        RandomSource r = new RandomSource(k0, k1);
+        int bound = 28_232;
+        long threshold = (1L << 32) % bound;
+        for (int i = 0; i < 300; i++) {
+            long product;
+            do {
+                product = Integer.toUnsignedLong(keystream.getInt()) * bound;
+            } while ((product & 0xFFFF_FFFFL) < threshold);
+            assertThat(r.nextIndex(bound)).as("draw %d", i).isEqualTo((int) (product >>> 32));
+        }
+    }
+
+    /** Pins seeded selection draws, as {@link #seededSequencesAreStable()} pins nextLong. */
+    @Test
+    void seededIndexSequencesAreStable() {
+        RandomSource a = RandomSource.fromSeed(1, 0);
+        RandomSource b = RandomSource.fromSeed(1, 0);
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(a.nextIndex(65_536)).isEqualTo(b.nextIndex(65_536));
+        }
+        assertThat(RandomSource.fromSeed(1, 1).nextIndex(1 << 30)).isNotEqualTo(RandomSource.fromSeed(1, 0).nextIndex(1 << 30));
+    }
+
+    /** Chi-square goodness of fit of nextIndex(1000) against the uniform distribution (999 dof). */
+    @Test
+    void nextIndexPassesChiSquare() {
+        RandomSource r = RandomSource.fromSeed(2026, 12);
+        int draws = 500_000;
+        long[] counts = new long[1000];
+        for (int i = 0; i < draws; i++) {
+            counts[r.nextIndex(1000)]++;
+        }
+        double expected = draws / 1000.0;
+        double chiSquare = 0;
+        for (long observed : counts) {
+            double d = observed - expected;
+            chiSquare += d * d / expected;
+        }
+        // The 0.999 quantile of chi-square with 999 degrees of freedom is about 1143.
+        assertThat(chiSquare).isLessThan(1143.0);
+    }
+
+    @Test
+    void nextIndexRejectsANonPositiveBoundAndCoversLargeBounds() {
+        RandomSource r = RandomSource.fromSeed(3, 3);
+        assertThatThrownBy(() -> r.nextIndex(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
+        assertThatThrownBy(() -> r.nextIndex(-7)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-7");
+        boolean sawUpperHalf = false;
+        for (int i = 0; i < 1_000; i++) {
+            int v = r.nextIndex(Integer.MAX_VALUE);
+            assertThat(v).isBetween(0, Integer.MAX_VALUE - 1);
+            sawUpperHalf |= v >= Integer.MAX_VALUE / 2;
+        }
+        assertThat(sawUpperHalf).isTrue();
+    }
+
     private static long[] first(RandomSource r, int n) {
         long[] out = new long[n];
         for (int i = 0; i < n; i++) {
