@@ -7,10 +7,10 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The lock-free port-state bitmap over the port space 0..65535 of one (protocol, local address), with
- * uniform random selection among the free ports of a {@link Selection}, a summary of free-port counts per
- * block, and a linearizable "nothing is free" verdict.
+ * uniform random selection among the free ports of a {@link Selection}, a summary of free-port bounds per
+ * block that claims and releases write only around high occupancy, and a linearizable "nothing is free" verdict.
  *
- * <h2>Layout: two bits per port, and a count per block</h2>
+ * <h2>Layout: two bits per port, and a bound per block</h2>
  * {@value #WORDS} {@code long} words of {@value #PORTS_PER_WORD} ports: port {@code p} lives in word
  * {@code p >>> 5}; its <em>held</em> bit is bit {@code p & 31} (the low half) and its <em>mark</em> bit is
  * bit {@code 32 + (p & 31)} (the high half): 16 KiB in all.
@@ -20,37 +20,46 @@ import java.lang.invoke.VarHandle;
  * <li>held = 0: the port is free. Its mark is the <em>dirty</em> flag explained below.</li>
  * </ul>
  * Port 0 is never held. The summary: {@value #BLOCKS} blocks of {@value #PORTS_PER_BLOCK} ports (32 words),
- * each with a count of its free ports (port 0 included), one per cache line (4 KiB).
+ * each with a <em>bound</em>: the sum over its words of their {@link #weight weight}, a word's free-port count
+ * when it has at most {@value #EXACT_FREE} free ports and {@value #PORTS_PER_WORD} when it has more (all ports
+ * count, selectable or not). The bounds are dense (64 ints, 4 cache lines) because they are rarely written: a
+ * claim or release changes a word's weight only when the word has at most {@value #EXACT_FREE} + 1 free ports,
+ * which at 50 % occupancy is about 1 % of operations. That replaced exact per-block counts, whose two atomic adds
+ * per acquire+release were a third of its cost on one thread and moved a shared line between cores on two.
  *
  * <h2>Thread-safety and memory ordering</h2>
  * All methods are thread-safe. {@link #select}, {@link #tryClaim}, {@link #release} and {@link #isHeld} are
- * lock-free: every state change is a CAS on one word plus an atomic add on its block's count, and a CAS
- * fails only because another thread's CAS succeeded. Claims and releases are volatile read-modify-writes on
- * the port's word, so a release happens-before the claim that next returns the same port. Nothing
- * allocates except the per-thread scratch arrays of the exact pass (once per thread, shared by all
+ * lock-free: every state change is a CAS on one word (plus, around high occupancy, an atomic add on its block's
+ * bound), and a CAS fails only because another thread's CAS succeeded. Claims and releases are volatile
+ * read-modify-writes on the port's word, so a release happens-before the claim that next returns the same
+ * port. Nothing allocates except the per-thread weights of the exact pass (once per thread, shared by all
  * bitmaps). {@link #publish} must be serialised by the caller.
  *
  * <h2>Selection</h2>
  * {@link #select} first draws up to {@value #FAST_PROBES} ports uniformly from the selection's index space
  * and claims the first free one: rejection sampling, so each free port is equally likely. When all probes
- * hit held ports (likely only from about 85 % occupancy) it switches to an exact rank/select pass: the free
- * count of each block (read from the summary for blocks whose ports are all selectable, counted from the
- * words for the others), {@code r} drawn uniformly below the total, then the r-th free port, found by
- * reading one block's words. After a pass that found under 1/32 of the selection free, later calls skip the
- * probes until a pass finds more. Either way the choice is uniform over the free selectable ports whatever
- * their pattern, and the cost is bounded: {@value #BLOCKS} counts plus 32 words for a single range.
+ * hit held ports (likely only from about 85 % occupancy) it switches to an exact pass: each block weighs its
+ * bound (blocks whose ports are all selectable) or its free selectable ports counted from its words (the
+ * others), a rank drawn below the total picks a block and a walk over its words the port of that rank; a rank
+ * beyond the block's actual free ports (a bound that overstates) is rejected and drawn again over the block's
+ * exact count (see {@link #selectExact}). After a pass that found under 1/32 of the selection free, later calls
+ * skip the probes until a pass finds more. Either way the choice is uniform over the free selectable ports
+ * whatever their pattern, and the cost is bounded: {@value #BLOCKS} bounds plus the words of partially
+ * selectable blocks and of one block for a single range.
  *
  * <h2>The verdict, and why free ports carry a dirty mark</h2>
- * A pass that finds every block empty cannot simply report exhaustion: counts and words are read one after
+ * A pass that finds every block empty cannot simply report exhaustion: bounds and words are read one after
  * another, so a port freed in an already-read block while a later block was being filled would go unseen,
  * and no single moment had every port held. A global release counter would fix that at the price of a
  * contended write per release. Instead only releases that could fool a pass pay, through an {@code epoch}
  * counter:
  * <ol>
- * <li>Counts never understate: a release adds 1 to its block's count <em>before</em> the CAS that frees
- *     the port, a claim subtracts 1 <em>after</em> the CAS that takes it. A count of 0 therefore means that
- *     every word of the block was full when the count was read, so what follows for full words covers
- *     counted blocks too.</li>
+ * <li>Bounds never understate: a release adds the weight its word gains <em>before</em> the CAS that frees
+ *     the port (recomputed if the CAS fails), a claim subtracts the weight its word loses <em>after</em> the CAS
+ *     that takes it. A word's weight is 0 only when it is full, so a bound of 0 means that every word of the
+ *     block was full when the bound was read, and what follows for full words covers bounded blocks too.
+ *     (The proof per word: its weight changes only through claims and releases of its ports, each of which
+ *     accounts for exactly its own change, before the release and after the claim.)</li>
  * <li>A release into a word that is full (no free selectable port) or dirty marks its port dirty in the
  *     freeing CAS, increments the epoch, then clears, by one CAS from the value it wrote, the marks that
  *     predate its increment (losing that race is safe: they stay).</li>
@@ -58,11 +67,11 @@ import java.lang.invoke.VarHandle;
  * <li>A read that sees a free port in a dirty word ({@link #isHeld}, a failing {@link #release}) increments
  *     the epoch before returning: whoever observes a freed port must not return before the increment owed
  *     for it has been paid.</li>
- * <li>The verdict reads the epoch, the selection and every count (and the words of partially selectable
- *     blocks), then the epoch and the selection again, and reports exhaustion only if nothing was free and
- *     neither changed.</li>
+ * <li>The verdict reads the epoch, the selection and every bound (and the words of partially selectable
+ *     blocks, and of blocks whose draws were rejected), then the epoch and the selection again, and reports
+ *     exhaustion only if nothing was free and neither changed.</li>
  * <li>A new selection (reservations changed) is published after marking every free port dirty and before
- *     an epoch increment, so releases that judged fullness against the old selection are covered. Counts
+ *     an epoch increment, so releases that judged fullness against the old selection are covered. Bounds
  *     cover all free ports, selectable or not, so they need no recount.</li>
  * </ol>
  * Why that is enough: if a block or word the verdict read as full is no longer full when the epoch is read
@@ -70,7 +79,7 @@ import java.lang.invoke.VarHandle;
  * and owes an increment. Either the increment happened (the verdict sees it and retries), or that release
  * has not returned, and every operation that returned meanwhile either consumed its port or saw the mark
  * and paid an increment itself. The verdict is then linearized before the pending releases. At 50 %
- * occupancy a full word practically never occurs, so a release costs one atomic add and one CAS.
+ * occupancy a full word practically never occurs, so a release costs one CAS.
  */
 public final class PortBitmap {
     /** Ports per word: the low 32 bits are held bits, the high 32 bits marks. */
@@ -89,8 +98,6 @@ public final class PortBitmap {
     public static final int NONE = -1;
     /** Returned by {@link #select(IndexSource, Selection)} when the view's base is no longer current. */
     public static final int STALE = -2;
-    /** Internal: a block held fewer free ports than its count said (a claim between CAS and decrement). */
-    private static final int INCONSISTENT = -3;
     /**
      * Uniform probes before the exact pass: at 50 % occupancy 1 acquisition in 65,536 gets that far, at 90 %
      * about 1 in 5. The exact pass reads many shared cache lines, which with two threads means a miss on most
@@ -100,11 +107,18 @@ public final class PortBitmap {
     static final int FAST_PROBES = 16;
 
     static final long HELD_BITS = 0xFFFF_FFFFL;
-    /** Ints per count slot: one count per 64-byte cache line. */
-    private static final int COUNT_STRIDE = 16;
+    /**
+     * A word with at most this many free ports weighs its free count in its block's bound; a word with more
+     * weighs {@value #PORTS_PER_WORD}. At 50 % occupancy a word has 16 free ports on average and 8 or 9 in
+     * about 1 % of cases, so the bound changes on about 1 % of claims and releases; from about 80 % on it
+     * tracks the free ports exactly (measured acceptance of the exact pass: see the class Javadoc).
+     */
+    static final int EXACT_FREE = 8;
+    /** Ints of padding before and after the bounds (one cache line each), against false sharing with neighbours. */
+    private static final int BOUNDS_PAD = 16;
 
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle BOUND = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle SELECTION;
     private static final VarHandle EPOCH;
 
@@ -118,11 +132,16 @@ public final class PortBitmap {
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Per-thread block weights of the exact pass, allocated once per thread (shared by all bitmaps). */
+    private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[BLOCKS]);
 
     private final long[] words = new long[WORDS];
-    /** Free ports per block at index {@code (b + 1) * COUNT_STRIDE}; the first line is padding. */
-    private final int[] counts = new int[(BLOCKS + 1) * COUNT_STRIDE];
+    /**
+     * The bound of block b at index {@code BOUNDS_PAD + b}: never below the sum of its words' weights
+     * ({@link #weight}), written only when a claim or release changes a word's weight. Dense: the exact pass
+     * reads the 64 bounds from 4 cache lines; a line is written only around high occupancy.
+     */
+    private final int[] bounds = new int[BLOCKS + 2 * BOUNDS_PAD];
     /** Written only by releases into full or dirty words, by reads that see those, and by {@link #publish}. */
     private final EpochCell epochCell = new EpochCell();
     @SuppressWarnings("unused") // written through SELECTION
@@ -133,7 +152,7 @@ public final class PortBitmap {
     public PortBitmap(Selection initial) {
         this.selection = initial;
         for (int b = 0; b < BLOCKS; b++) {
-            counts[countIndex(b)] = PORTS_PER_BLOCK; // every port free, port 0 included
+            bounds[boundIndex(b)] = PORTS_PER_BLOCK; // every word free: weight 32 each
         }
     }
 
@@ -152,8 +171,22 @@ public final class PortBitmap {
         return (w >>> 32) & ~w & HELD_BITS;
     }
 
-    private static int countIndex(int block) {
-        return (block + 1) * COUNT_STRIDE;
+    private static int boundIndex(int block) {
+        return BOUNDS_PAD + block;
+    }
+
+    /** @return the free ports of word value {@code w}, selectable or not (port 0 counts as free) */
+    static int freePorts(long w) {
+        return PORTS_PER_WORD - Long.bitCount(w & HELD_BITS);
+    }
+
+    /**
+     * A word's weight in its block's bound: its free count up to {@value #EXACT_FREE}, {@value #PORTS_PER_WORD}
+     * above. Never below the free count, 0 only for a full word, and constant while the free count stays above
+     * {@value #EXACT_FREE}: at moderate occupancy claims and releases leave the bounds alone.
+     */
+    static int weight(int free) {
+        return free <= EXACT_FREE ? free : PORTS_PER_WORD;
     }
 
     /** @return the current selection snapshot (volatile read) */
@@ -201,8 +234,7 @@ public final class PortBitmap {
                 return port;
             }
         }
-        final int port = selectExact(random, view, view.countedBlocks());
-        return port != INCONSISTENT ? port : selectExact(random, view, 0L);
+        return selectExact(random, view, view.countedBlocks());
     }
 
     /** Claims the port of {@code bit} in word {@code w} if it is free: one CAS, retried while it stays free. */
@@ -212,7 +244,7 @@ public final class PortBitmap {
         while ((cur & bit) == 0) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
-                countClaimed(w);
+                boundClaimed(w, cur);
                 return true;
             }
             cur = witness; // another port of this word changed; ours may still be free
@@ -225,120 +257,171 @@ public final class PortBitmap {
         return (w | bit) & ~(bit << 32);
     }
 
-    /** After a claim's CAS: the block has one free port fewer. */
-    private void countClaimed(int w) {
-        COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), -1);
-    }
-
-    /** Before a release's CAS: the block will have one free port more (counts never understate). */
-    private void countFreeing(int w) {
-        COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), 1);
+    /**
+     * After a claim's CAS from word value {@code before}: lowers the block's bound by the weight the word lost
+     * (bounds never understate: lowered only once the port is taken). Nothing to write while the word keeps
+     * more than {@value #EXACT_FREE} free ports.
+     */
+    private void boundClaimed(int w, long before) {
+        final int free = freePorts(before);
+        final int delta = weight(free - 1) - weight(free);
+        if (delta != 0) {
+            BOUND.getAndAdd(bounds, boundIndex(w >>> BLOCK_SHIFT), delta);
+        }
     }
 
     /**
-     * Rank/select over the blocks and words of {@code s}: an exact uniform choice, or the exhaustion verdict.
+     * The exact pass over the blocks and words of {@code s}: a uniform choice by rejection over the blocks'
+     * weights, or the exhaustion verdict.
      *
-     * @param counted blocks judged by their count (fully selectable ones); the others are counted from words
+     * <p>Each block has a weight: for a counted block (all its ports selectable) its bound, read from
+     * {@link #bounds}; for the others, their free selectable ports, counted from their words. A rank drawn below
+     * the total weight picks a block with probability proportional to its weight, and a walk over the block's
+     * words looks for the free port of that rank within the block. When the block has fewer free ports than the
+     * rank (its bound overstates, or a change was in flight) the draw is rejected, the block's weight becomes the
+     * count the walk found, and the pass draws again over the tightened weights. Every free port is therefore
+     * chosen with the same probability, 1 / (total weight), at every draw: the choice is uniform whatever the
+     * bounds overstate, and rejections only cost time (bounds are exact for words with at most
+     * {@value #EXACT_FREE} free ports, so at high occupancy nearly every draw is accepted).
+     *
+     * <p>Loads: the pass reads bounds and words with plain loads, between the volatile read of the epoch (an
+     * acquire: no later load moves before it) and an acquire fence before the epoch's second read (no earlier
+     * load moves after it), which is all the verdict's argument needs. Acquire or opaque loads would order each
+     * load against the next and keep the JIT from unrolling the loops: measured, they cost more than the rest of
+     * the pass. A plain load of a word races with CASes on it (benign: the held bits are its low 32 bits, read
+     * whole, and a stale value only makes a claim's CAS fail and the pass retry).
+     *
+     * @param counted blocks judged by their bound (fully selectable ones); the others are counted from words
      */
     private int selectExact(IndexSource random, Selection s, long counted) {
         final long[] words = this.words;
-        final Scratch scratch = SCRATCH.get();
-        final long[] seen = scratch.seen;
-        final int[] blocks = scratch.blocks;
-        final long[] masks = s.maskWords(); // null for a single range: inner words fully selectable
+        final int[] bounds = this.bounds;
+        final int[] weights = SCRATCH.get();
         final int first = s.firstWord();
         final int last = s.lastWord();
         final int firstBlock = first >>> BLOCK_SHIFT;
         final int lastBlock = last >>> BLOCK_SHIFT;
+        final long partial = ~counted & blocksMask(firstBlock, lastBlock);
         for (;;) {
             final long epoch0 = (long) EPOCH.getVolatile(epochCell);
             if (selection != s.base()) {
                 return STALE;
             }
-            int total = 0;
-            int read = 0;
+            // Two simple loops rather than one with a branch per block: the blocks' bounds, then the few
+            // partially selectable blocks word by word (measured: the mixed loop cost 3-4x as much).
             for (int b = firstBlock; b <= lastBlock; b++) {
-                int free = 0;
-                if ((counted >>> b & 1L) != 0) {
-                    free = (int) COUNT.getVolatile(counts, countIndex(b));
-                    read++;
-                } else {
-                    final int end = Math.min(last, ((b + 1) << BLOCK_SHIFT) - 1);
-                    read += end - Math.max(first, b << BLOCK_SHIFT) + 1;
-                    for (int w = Math.max(first, b << BLOCK_SHIFT); w <= end; w++) {
-                        final long value = (long) WORD.getAcquire(words, w);
-                        seen[w] = value;
-                        final long mask = masks != null ? masks[w - first]
-                            : w == first || w == last ? s.maskOf(w) : HELD_BITS;
-                        free += Long.bitCount(~value & mask);
-                    }
-                }
-                blocks[b - firstBlock] = free;
-                total += free;
+                weights[b - firstBlock] = bounds[boundIndex(b)];
+            }
+            int read = lastBlock - firstBlock + 1;
+            for (long m = partial; m != 0; m &= m - 1) {
+                final int b = Long.numberOfTrailingZeros(m);
+                final int from = Math.max(first, b << BLOCK_SHIFT);
+                final int to = Math.min(last + 1, (b + 1) << BLOCK_SHIFT);
+                weights[b - firstBlock] = countFree(words, s, from, to);
+                read += to - from - 1;
+            }
+            int total = 0;
+            for (int i = 0; i <= lastBlock - firstBlock; i++) {
+                total += weights[i];
             }
             final boolean nowSparse = total < s.size() >>> 5;
             if (s == s.base() && sparse != nowSparse) {
                 sparse = nowSparse; // written only on change: the field shares a line with hot read-only fields
             }
-            if (total > 0) {
-                read += 1 << BLOCK_SHIFT; // claimRank reads (at most) one block's words
-                random.countProbes(read);
-                final int port = claimRank(s, counted, seen, blocks, random.nextIndex(total));
-                if (port != NONE) {
-                    return port; // a port, STALE or INCONSISTENT
+            int port = NONE;
+            while (total > 0) {
+                int r = random.nextIndex(total);
+                int i = 0;
+                while (r >= weights[i]) {
+                    r -= weights[i++];
                 }
-            } else {
-                random.countProbes(read);
-                if ((long) EPOCH.getVolatile(epochCell) == epoch0) {
-                    return selection == s.base() ? NONE : STALE;
+                final int block = firstBlock + i;
+                final int from = Math.max(first, block << BLOCK_SHIFT);
+                final int to = Math.min(last + 1, (block + 1) << BLOCK_SHIFT);
+                // Walk to the word holding the free port of rank r (half the block on average).
+                final boolean whole = (counted >>> block & 1L) != 0; // every word fully selectable
+                int found = 0;
+                int w = from;
+                long value = 0L;
+                long free = 0L;
+                for (; w < to; w++) {
+                    value = words[w];
+                    free = ~value & (whole ? HELD_BITS : s.maskOf(w));
+                    final int count = Long.bitCount(free);
+                    if (r < count) {
+                        break;
+                    }
+                    r -= count;
+                    found += count;
                 }
+                read += w - from + 1;
+                if (w == to) {
+                    total -= weights[i] - found; // rejected: weigh the block by what it holds, draw again
+                    weights[i] = found;
+                    continue;
+                }
+                port = claimRank(s, w, value, free, r);
+                break;
             }
+            random.countProbes(read);
+            if (port != NONE) {
+                return port; // a port, or STALE
+            }
+            // The fence keeps the pass's plain loads before the second epoch read (a volatile read alone would not).
+            VarHandle.acquireFence();
+            if (total == 0 && (long) EPOCH.getVolatile(epochCell) == epoch0) {
+                // Every block was read empty (a bound of 0 means every word of the block was full when read) and
+                // no release into a full word paid its increment meanwhile: see the class Javadoc.
+                return selection == s.base() ? NONE : STALE;
+            }
+            // The chosen port was taken meanwhile, or something was freed during an empty pass: pass again.
         }
     }
 
-    /**
-     * Claims the {@code rank}-th free port over the blocks' free counts.
-     *
-     * @return the port; NONE if it was taken meanwhile; STALE if the selection changed; INCONSISTENT if a
-     *     counted block held fewer free ports than its count said
-     */
-    private int claimRank(Selection s, long counted, long[] seen, int[] blocks, int rank) {
+    /** @return bits {@code first..last} of a block mask */
+    private static long blocksMask(int first, int last) {
+        return (-1L >>> (63 - last)) & (-1L << first);
+    }
+
+    /** @return the free selectable ports of words {@code from..to-1} (plain loads) */
+    private static int countFree(long[] words, Selection s, int from, int to) {
+        int free = 0;
+        final long[] masks = s.maskWords();
+        if (masks != null) {
+            final int first = s.firstWord();
+            for (int w = from; w < to; w++) {
+                free += Long.bitCount(~words[w] & masks[w - first]);
+            }
+            return free;
+        }
+        // A single range: every word is fully selectable but its first and last, corrected after the loop.
+        for (int w = from; w < to; w++) {
+            free += Long.bitCount(~words[w] & HELD_BITS);
+        }
         final int first = s.firstWord();
         final int last = s.lastWord();
-        int r = rank;
-        int b = 0;
-        while (r >= blocks[b]) {
-            r -= blocks[b++];
+        if (first >= from && first < to) {
+            free -= Long.bitCount(~words[first] & HELD_BITS & ~s.maskOf(first));
         }
-        final int block = (first >>> BLOCK_SHIFT) + b;
-        final int start = Math.max(first, block << BLOCK_SHIFT);
-        final int end = Math.min(last, ((block + 1) << BLOCK_SHIFT) - 1);
-        if ((counted >>> block & 1L) != 0) {
-            // The count was read, not the words: read them now and check that the rank exists.
-            int actual = 0;
-            for (int w = start; w <= end; w++) {
-                seen[w] = (long) WORD.getAcquire(words, w);
-                actual += Long.bitCount(~seen[w] & HELD_BITS);
-            }
-            if (r >= actual) {
-                return INCONSISTENT;
-            }
+        if (last != first && last >= from && last < to) {
+            free -= Long.bitCount(~words[last] & HELD_BITS & ~s.maskOf(last));
         }
-        int w = start;
-        long free;
-        for (;; w++) {
-            free = ~seen[w] & s.maskOf(w);
-            final int count = Long.bitCount(free);
-            if (r < count) {
-                break;
-            }
-            r -= count;
+        return Math.max(free, 0); // the edge words were read twice: a change between the reads must not go negative
+    }
+
+    /**
+     * Claims the free port of rank {@code rank} among {@code free}, the free selectable ports of word {@code w}
+     * as read in {@code value}.
+     *
+     * @return the port; NONE if it was taken meanwhile; STALE if the selection changed
+     */
+    private int claimRank(Selection s, int w, long value, long free, int rank) {
+        long f = free;
+        for (int r = rank; r > 0; r--) {
+            f &= f - 1; // drop the lowest free port until the rank-th is the lowest
         }
-        for (; r > 0; r--) {
-            free &= free - 1; // drop the lowest free port until the r-th is the lowest
-        }
-        final long bit = Long.lowestOneBit(free);
-        long cur = seen[w];
+        final long bit = Long.lowestOneBit(f);
+        long cur = value;
         // Re-checking the selection before each CAS keeps the choice consistent with the reservations in
         // force when it is claimed: the rank was drawn over that selection's free ports.
         while ((cur & bit) == 0) {
@@ -347,7 +430,7 @@ public final class PortBitmap {
             }
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
-                countClaimed(w);
+                boundClaimed(w, cur);
                 return w * PORTS_PER_WORD + Long.numberOfTrailingZeros(bit);
             }
             cur = witness;
@@ -378,7 +461,7 @@ public final class PortBitmap {
         while ((cur & bit) == 0) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, cur | bit | (bit << 32));
             if (witness == cur) {
-                countClaimed(w);
+                boundClaimed(w, cur);
                 return true;
             }
             cur = witness;
@@ -416,14 +499,25 @@ public final class PortBitmap {
             payIfObservedFree(cur);
             return false;
         }
-        countFreeing(w); // counts never understate: count the port before it is free
         final long mask = selection.maskOf(w);
+        final int boundAt = boundIndex(w >>> BLOCK_SHIFT);
+        int raised = 0; // what this release has added to the block's bound so far
         long next;
         for (;;) {
-            if ((cur & bit) == 0 || (cur & mark) != kind) { // changed meanwhile (a double release): undo the count
-                COUNT.getAndAdd(counts, countIndex(w >>> BLOCK_SHIFT), -1);
+            if ((cur & bit) == 0 || (cur & mark) != kind) { // changed meanwhile (a double release): undo the bound
+                if (raised != 0) {
+                    BOUND.getAndAdd(bounds, boundAt, -raised);
+                }
                 payIfObservedFree(cur);
                 return false;
+            }
+            // Bounds never understate: raise the block's bound by the weight the word gains *before* the CAS
+            // that frees the port; if the word changed meanwhile, the weight gained is recomputed for the new value.
+            final int free = freePorts(cur);
+            final int gain = weight(free + 1) - weight(free);
+            if (gain != raised) {
+                BOUND.getAndAdd(bounds, boundAt, gain - raised);
+                raised = gain;
             }
             next = cur & ~bit & ~mark;
             final boolean full = mask != 0 && (~cur & mask) == 0; // a word with nothing selectable never is
@@ -455,10 +549,11 @@ public final class PortBitmap {
 
     /**
      * @param block 0 .. {@value #BLOCKS} - 1
-     * @return the block's free-port count (volatile read; never understates, see the class Javadoc)
+     * @return the block's bound on its free ports (volatile read): never below them, exact for words with at most
+     *     {@value #EXACT_FREE} free ports, {@value #PORTS_PER_WORD} for each word with more (see the class Javadoc)
      */
-    public int freeCount(int block) {
-        return (int) COUNT.getVolatile(counts, countIndex(block));
+    public int freeBound(int block) {
+        return (int) BOUND.getVolatile(bounds, boundIndex(block));
     }
 
     /** @return the exclusively held ports of word value {@code w}, as held-bit positions */
@@ -516,7 +611,7 @@ public final class PortBitmap {
         final int first = Math.min(previous.firstWord(), next.firstWord());
         final int last = Math.max(previous.lastWord(), next.lastWord());
         final long[] words = this.words;
-        final long[] marked = SCRATCH.get().seen;
+        final long[] marked = new long[WORDS]; // configuration, not a hot path
         for (int w = first; w <= last; w++) {
             long cur = (long) WORD.getAcquire(words, w);
             for (;;) {
@@ -554,9 +649,9 @@ public final class PortBitmap {
         return count;
     }
 
-    /** @return bytes of mutable state: the word array, the padded counts and the padded epoch cell */
+    /** @return bytes of mutable state: the word array, the padded bounds and the padded epoch cell */
     public static long stateBytes() {
-        return 16L + 8L * WORDS + 16L + 4L * (BLOCKS + 1) * COUNT_STRIDE + EpochCell.BYTES;
+        return 16L + 8L * WORDS + 16L + 4L * (BLOCKS + 2 * BOUNDS_PAD) + EpochCell.BYTES;
     }
 
     /** Padding before the epoch: superclass fields are laid out first (as in JCTools/Agrona). */
@@ -577,9 +672,4 @@ public final class PortBitmap {
         long p11, p12, p13, p14, p15, p16, p17, p18;
     }
 
-    /** Per-thread buffers of the exact pass and of {@link #publish}, allocated once per thread. */
-    private static final class Scratch {
-        final long[] seen = new long[WORDS];
-        final int[] blocks = new int[BLOCKS];
-    }
 }

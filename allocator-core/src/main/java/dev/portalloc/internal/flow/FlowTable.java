@@ -80,7 +80,6 @@ public final class FlowTable {
     private static final class Scratch {
         final int[] candidates = new int[PortBitmap.MAX_PORT + 1];
         final int[] blockEstimates = new int[PortBitmap.BLOCKS];
-        final long[] blockCandidates = new long[1 << PortBitmap.BLOCK_SHIFT];
     }
 
     /**
@@ -386,10 +385,10 @@ public final class FlowTable {
     }
 
     /**
-     * Selection for a hot destination: probes that skip its marked ports, then rank/select over per-block
-     * estimates of the ports it may use (free + SHARED - marked, exact when nothing is in flight) and the words
-     * of one block. Uniform over the suitable ports when the hint is exact; the exhaustive pass remains the
-     * backstop and the only source of the verdict.
+     * Selection for a hot destination: probes that skip its marked ports, then rank/select with rejection over
+     * per-block estimates of the ports it may use (the bitmap's free bound + SHARED - marked: never below the
+     * candidates when nothing is in flight) and the words of one block. Uniform over the suitable ports when the
+     * hint is exact; the exhaustive pass remains the backstop and the only source of the verdict.
      */
     private int searchHot(Destination d, DestinationPorts hint, IndexSource random) {
         final Selection s = bitmap.selection();
@@ -408,7 +407,6 @@ public final class FlowTable {
         }
         final Scratch scratch = SCRATCH.get();
         final int[] estimates = scratch.blockEstimates;
-        final long[] blockCandidates = scratch.blockCandidates;
         final long counted = s.countedBlocks();
         final int first = s.firstWord();
         final int last = s.lastWord();
@@ -420,7 +418,7 @@ public final class FlowTable {
             for (int b = firstBlock; b <= lastBlock; b++) {
                 final int estimate;
                 if ((counted >>> b & 1L) != 0) {
-                    estimate = Math.max(0, bitmap.freeCount(b) + shares.sharedCount(b) - hint.count(b));
+                    estimate = Math.max(0, bitmap.freeBound(b) + shares.sharedCount(b) - hint.count(b));
                     read += 3;
                 } else {
                     int c = 0;
@@ -446,35 +444,22 @@ public final class FlowTable {
             final int block = firstBlock + b;
             final int start = Math.max(first, block << PortBitmap.BLOCK_SHIFT);
             final int end = Math.min(last, ((block + 1) << PortBitmap.BLOCK_SHIFT) - 1);
-            // Walk the block's words to the r-th candidate (half the block on average). If the estimate was off
-            // (a change in flight) and the block has fewer, take any of its candidates instead.
-            int seen = 0;
+            // Walk the block's words to the r-th candidate (half the block on average). A block with fewer
+            // candidates than the rank (its bitmap bound overstates, or a change was in flight) rejects the draw:
+            // every candidate keeps probability 1 / total per attempt, so the choice stays uniform.
             int w = start;
             long c = 0;
             for (; w <= end; w++) {
                 c = candidates(s, hint, w);
-                blockCandidates[w - start] = c;
                 final int k = Long.bitCount(c);
                 if (r < k) {
                     break;
                 }
                 r -= k;
-                seen += k;
             }
             random.countProbes(2 * (Math.min(w, end) - start + 1)); // a bitmap word and a hint word each
             if (w > end) {
-                if (seen == 0) {
-                    continue;
-                }
-                r = random.nextIndex(seen);
-                for (w = start; ; w++) {
-                    c = blockCandidates[w - start];
-                    final int k = Long.bitCount(c);
-                    if (r < k) {
-                        break;
-                    }
-                    r -= k;
-                }
+                continue;
             }
             for (; r > 0; r--) {
                 c &= c - 1;

@@ -1,0 +1,189 @@
+package dev.portalloc.internal.bitmap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.portalloc.ChiSquare;
+import dev.portalloc.PortSet;
+import dev.portalloc.internal.random.IndexSource;
+import dev.portalloc.internal.random.RandomSource;
+import java.util.BitSet;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
+
+/**
+ * {@link PortBitmap}'s free-port bounds per block (docs/design/summary-counts.md): their definition after any
+ * sequence of operations, the uniformity of the exact pass where they overstate (every draw past a block's free
+ * ports is rejected), and the verdict where a bound is 0.
+ */
+class PortBitmapBoundsTest {
+    /** Blocks 1 and 2 (ports 1024-3071) are selectable; the tests move words through every fill level. */
+    private static final PortSet SELECTABLE = PortSet.range(1024, 3071);
+
+    /** One step: 0-3 claim (tryClaim, tryClaimShared, select, select), 4-6 release (exclusive, shared, any). */
+    record Step(int kind, int port) {
+    }
+
+    private static Gen<Step> steps() {
+        // Ports of two words of each block, so that words fill up and empty out within a few hundred steps.
+        return integers().between(0, 6).zip(integers().between(0, 127), (kind, i) -> {
+            final int word = i >>> 5;
+            final int base = word < 2 ? 1024 + word * 32 : 2048 + (word - 2) * 32;
+            return new Step(kind, base + (i & 31));
+        });
+    }
+
+    /**
+     * After every step of a random sequence (single-threaded, so nothing is in flight), each block's bound equals
+     * the sum of its words' weights, and the weights follow their definition. A bound that a claim forgot to lower,
+     * or that a release raised by the wrong amount, fails here, shrunk to a short sequence.
+     */
+    @Test
+    void boundsEqualTheSumOfTheWordsWeightsAfterEveryStep() {
+        qt().withExamples(300).withShrinkCycles(100)
+            .forAll(lists().of(steps()).ofSizeBetween(1, 400), longs().all())
+            .checkAssert(this::runSteps);
+    }
+
+    private void runSteps(List<Step> steps, long seed) {
+        final PortBitmap bitmap = new PortBitmap(new Selection(SELECTABLE, PortSet.empty()));
+        final RandomSource random = RandomSource.fromSeed(seed, 0);
+        final BitSet held = new BitSet();
+        final BitSet shared = new BitSet();
+        // Start half full, so that words cross the exact-weight threshold in both directions.
+        final SplittableRandom fill = new SplittableRandom(seed);
+        for (int p = 1024; p <= 3071; p++) {
+            if (fill.nextBoolean() && bitmap.tryClaim(p)) {
+                held.set(p);
+            }
+        }
+        checkBounds(bitmap, "after the fill");
+        for (Step step : steps) {
+            final int p = step.port();
+            switch (step.kind()) {
+                case 0 -> {
+                    if (bitmap.tryClaim(p)) {
+                        held.set(p);
+                    }
+                }
+                case 1 -> {
+                    if (bitmap.tryClaimShared(p)) {
+                        held.set(p);
+                        shared.set(p);
+                    }
+                }
+                case 2, 3 -> {
+                    final int q = bitmap.select(random);
+                    if (q != PortBitmap.NONE) {
+                        assertThat(held.get(q)).as("select returned held port %d", q).isFalse();
+                        held.set(q);
+                    }
+                }
+                case 4 -> {
+                    assertThat(bitmap.release(p)).isEqualTo(held.get(p) && !shared.get(p));
+                    if (!shared.get(p)) {
+                        held.clear(p);
+                    }
+                }
+                case 5 -> {
+                    assertThat(bitmap.releaseShared(p)).isEqualTo(shared.get(p));
+                    if (shared.get(p)) {
+                        held.clear(p);
+                        shared.clear(p);
+                    }
+                }
+                default -> {
+                    final int q = held.nextSetBit(1024);
+                    if (q >= 0 && !shared.get(q)) {
+                        assertThat(bitmap.release(q)).isTrue();
+                        held.clear(q);
+                    }
+                }
+            }
+            checkBounds(bitmap, "after " + step);
+        }
+    }
+
+    private static void checkBounds(PortBitmap bitmap, String when) {
+        for (int b = 0; b < PortBitmap.BLOCKS; b++) {
+            int sum = 0;
+            for (int w = b << PortBitmap.BLOCK_SHIFT; w < (b + 1) << PortBitmap.BLOCK_SHIFT; w++) {
+                final int free = PortBitmap.freePorts(bitmap.word(w));
+                final int weight = PortBitmap.weight(free);
+                assertThat(weight).as("weight of %d free ports", free).isGreaterThanOrEqualTo(free);
+                assertThat(weight == 0).isEqualTo(free == 0);
+                sum += weight;
+            }
+            assertThat(bitmap.freeBound(b)).as("bound of block %d %s", b, when).isEqualTo(sum);
+        }
+    }
+
+    /**
+     * The exact pass over a block whose bound overstates: block 1 (1024-2047) is the selection; word 0 of the block
+     * keeps 2 free ports (weight 2, exact), the 31 others 9-31 free ports each (weight 32: the bound overstates by
+     * about a third, so many draws are rejected). Probes are made to miss (an index source that answers 0, port
+     * 1024, held, for the probes' bound), so every selection goes through the exact pass. Each free port must be
+     * chosen equally often.
+     */
+    @Test
+    void theExactPassIsUniformWhereBoundsOverstate() {
+        final PortSet block = PortSet.range(1024, 2047);
+        final PortBitmap bitmap = new PortBitmap(new Selection(block, PortSet.empty()));
+        final SplittableRandom fill = new SplittableRandom(11);
+        for (int w = 32; w < 64; w++) {
+            final int keepFree = w == 32 ? 2 : 9 + fill.nextInt(23);
+            for (int i = 0; i < 32 - keepFree; i++) {
+                assertThat(bitmap.tryClaim(w * 32 + i)).isTrue(); // port 1024 (w = 32, i = 0) is held
+            }
+        }
+        final int bound = bitmap.freeBound(1);
+        final int[] free = block.toArray();
+        final int freeCount = (int) java.util.Arrays.stream(free).filter(p -> !bitmap.isHeld(p)).count();
+        assertThat(bound).as("the bound overstates").isGreaterThan(freeCount + 100);
+        final RandomSource real = RandomSource.fromSeed(5, 0);
+        final int[] drawsSeen = new int[2];
+        final IndexSource missingProbes = n -> {
+            if (n == block.size()) {
+                drawsSeen[0]++;
+                return 0; // a probe: port 1024, held
+            }
+            drawsSeen[1]++;
+            return real.nextIndex(n);
+        };
+        final long[] counts = new long[65536];
+        final int selections = 200 * freeCount;
+        for (int i = 0; i < selections; i++) {
+            final int p = bitmap.select(missingProbes);
+            assertThat(p).isBetween(1025, 2047);
+            counts[p]++;
+            assertThat(bitmap.release(p)).isTrue();
+        }
+        assertThat(drawsSeen[1]).as("exact-pass draws, with rejections").isGreaterThan(selections * 21 / 20);
+        final long[] perFreePort = java.util.Arrays.stream(free).filter(p -> !bitmap.isHeld(p))
+            .mapToLong(p -> counts[p]).toArray();
+        assertThat(perFreePort.length).isEqualTo(freeCount);
+        assertThat(ChiSquare.statistic(perFreePort, 200.0)).isLessThan(ChiSquare.criticalValue(freeCount - 1));
+        assertThat(bitmap.freeBound(1)).as("selection leaves the bound as it was").isEqualTo(bound);
+    }
+
+    /** A block read at bound 0 is full: the verdict says NONE, and a release makes its port selectable at once. */
+    @Test
+    void aBoundOfZeroMeansTheBlockIsFull() {
+        final PortBitmap bitmap = new PortBitmap(new Selection(PortSet.range(1024, 2047), PortSet.empty()));
+        for (int p = 1024; p <= 2047; p++) {
+            assertThat(bitmap.tryClaim(p)).isTrue();
+        }
+        assertThat(bitmap.freeBound(1)).isZero();
+        final RandomSource random = RandomSource.fromSeed(1, 0);
+        assertThat(bitmap.select(random)).isEqualTo(PortBitmap.NONE);
+        assertThat(bitmap.release(1500)).isTrue();
+        assertThat(bitmap.freeBound(1)).isEqualTo(1);
+        assertThat(bitmap.select(random)).isEqualTo(1500);
+        assertThat(bitmap.select(random)).isEqualTo(PortBitmap.NONE);
+    }
+}
