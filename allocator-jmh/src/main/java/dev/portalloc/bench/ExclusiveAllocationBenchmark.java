@@ -1,5 +1,6 @@
 package dev.portalloc.bench;
 
+import dev.portalloc.Algorithm;
 import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
 import dev.portalloc.internal.random.RandomSource;
@@ -35,8 +36,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Measured in the same run, so that ratios compare like with like:
  * <ul>
  * <li>{@code allocator*}: {@link PortAllocator}, 1 thread and 2 threads sharing one allocator;</li>
+ * <li>{@code randomStart*}: the same with {@link Algorithm#randomStart()} (RFC 6056 Algorithm 1, the baseline's
+ *     own algorithm: random start + sequential scan), 1 and 2 threads;</li>
  * <li>{@code control*}: the physical costs the allocator is judged against: one {@link ThreadLocalRandom}
- *     draw, one draw of the allocator's own generator ({@link RandomSource}, SipHash-2-4), a CAS on a
+ *     draw, one draw of the allocator's own generator ({@link RandomSource#nextIndex}, the batched AES/CTR keystream
+ *     that selection draws from), a CAS on a
  *     thread-private padded slot, and a CAS at a random index of one shared 8 KiB array (1 and 2 threads);</li>
  * <li>{@code bitSet*}, {@code concurrentSet}, {@code operatingSystem}: what users would otherwise write
  *     ({@link SynchronizedBitSetPorts}, {@link ConcurrentSetPorts}, {@link LoopbackUdpPorts}).</li>
@@ -65,9 +69,14 @@ public class ExclusiveAllocationBenchmark {
 
         abstract String occupancy();
 
+        /** @return the allocator's algorithm; uniform unless a fixture says otherwise */
+        Algorithm algorithm() {
+            return Algorithm.uniform();
+        }
+
         @Setup(Level.Trial)
         public void fill() {
-            ports = PortAllocator.builder().ports(RANGE).seed(Occupancy.SEED).build();
+            ports = PortAllocator.builder().ports(RANGE).algorithm(algorithm()).seed(Occupancy.SEED).build();
             held = Occupancy.fill(occupancy(), RANGE, ports::tryAcquire);
         }
 
@@ -96,6 +105,38 @@ public class ExclusiveAllocationBenchmark {
         @Override
         String occupancy() {
             return occupancy;
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class RandomStartAllocator extends AllocatorFixture {
+        @Param({"0.5", "0.99"})
+        public String occupancy;
+
+        @Override
+        String occupancy() {
+            return occupancy;
+        }
+
+        @Override
+        Algorithm algorithm() {
+            return Algorithm.randomStart();
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class SharedRandomStartAllocator extends AllocatorFixture {
+        @Param({"0.5"})
+        public String occupancy;
+
+        @Override
+        String occupancy() {
+            return occupancy;
+        }
+
+        @Override
+        Algorithm algorithm() {
+            return Algorithm.randomStart();
         }
     }
 
@@ -209,6 +250,17 @@ public class ExclusiveAllocationBenchmark {
         return Operations.acquireRelease(s.ports);
     }
 
+    @Benchmark
+    public int randomStart(RandomStartAllocator s) {
+        return Operations.acquireRelease(s.ports);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int randomStartTwoThreads(SharedRandomStartAllocator s) {
+        return Operations.acquireRelease(s.ports);
+    }
+
 
     // ---------------------------------------------------------------------------------------------------------
     // Controls.
@@ -220,7 +272,7 @@ public class ExclusiveAllocationBenchmark {
 
     @Benchmark
     public int controlRandomSource(Generator s) {
-        return s.random.nextInt(s.bound);
+        return s.random.nextIndex(s.bound);
     }
 
     @Benchmark

@@ -14,6 +14,7 @@ import java.util.function.Function;
  */
 final class PerformanceGoals {
     private static final String EXCLUSIVE = "ExclusiveAllocationBenchmark.";
+    private static final String CONNECT = "ConnectAllocationBenchmark.";
 
     private PerformanceGoals() {
     }
@@ -58,31 +59,51 @@ final class PerformanceGoals {
         return a.isPresent() && b.isPresent() ? Optional.of(a.get() / b.get()) : Optional.empty();
     }
 
+    /** @return the uniform connect-style score with many destinations (ConnectAllocationBenchmark), if measured */
+    private static Optional<Double> connect(JmhScores s, String method) {
+        return s.find(CONNECT + method, "algorithm", "uniform").map(JmhScores.Score::score);
+    }
+
+    private static Optional<Double> connectControl(JmhScores s, String method) {
+        return s.get(CONNECT + method, "").map(JmhScores.Score::score);
+    }
+
+    private static Optional<Double> sum(Optional<Double> a, Optional<Double> b, double timesA) {
+        return a.isPresent() && b.isPresent() ? Optional.of(timesA * a.get() + b.get()) : Optional.empty();
+    }
+
     /** @return the README's targets, in its order */
     static List<Goal> goals() {
         final List<Goal> g = new ArrayList<>();
+        g.add(new Goal("1 thread, 50 %: allocator / synchronized BitSet", Direction.AT_MOST, 1.0,
+            s -> ratio(score(s, "allocator", "0.5"), score(s, "bitSet", "0.5"))));
         g.add(new Goal("1 thread, 50 %: allocator / (2 × private CAS + 1 ThreadLocalRandom draw)", Direction.AT_MOST, 1.5,
-            s -> {
-                final Optional<Double> cas = score(s, "controlPrivateCas", "");
-                final Optional<Double> draw = score(s, "controlThreadLocalRandom", "");
-                final Optional<Double> base = cas.isPresent() && draw.isPresent()
-                    ? Optional.of(2 * cas.get() + draw.get()) : Optional.empty();
-                return ratio(score(s, "allocator", "0.5"), base);
-            }));
+            s -> ratio(score(s, "allocator", "0.5"),
+                sum(score(s, "controlPrivateCas", ""), score(s, "controlThreadLocalRandom", ""), 2))));
+        g.add(new Goal("the allocator's draw / ThreadLocalRandom draw", Direction.AT_MOST, 1.5,
+            s -> ratio(score(s, "controlRandomSource", ""), score(s, "controlThreadLocalRandom", ""))));
+        g.add(new Goal("1 thread, 99 %: allocator / synchronized BitSet", Direction.AT_MOST, 2,
+            s -> ratio(score(s, "allocator", "0.99"), score(s, "bitSet", "0.99"))));
         g.add(new Goal("99 % / 50 % (1 thread)", Direction.AT_MOST, 1.5,
             s -> ratio(score(s, "allocator", "0.99"), score(s, "allocator", "0.5"))));
         g.add(new Goal("one free port / 50 % (1 thread)", Direction.AT_MOST, 3,
             s -> ratio(score(s, "allocator", "one-free"), score(s, "allocator", "0.5"))));
+        g.add(new Goal("one port free, 1 thread: synchronized BitSet time / allocator time", Direction.AT_LEAST, 10,
+            s -> ratio(score(s, "bitSet", "one-free"), score(s, "allocator", "one-free"))));
         g.add(new Goal("failed acquire on a full space / 50 % (1 thread)", Direction.AT_MOST, 1,
             s -> ratio(score(s, "allocator", "full"), score(s, "allocator", "0.5"))));
-        g.add(new Goal("2 threads, 50 %: per-operation cost / random-word CAS at 2 threads", Direction.AT_MOST, 1.2,
+        g.add(new Goal("randomStart, 1 thread, 50 %: allocator / synchronized BitSet", Direction.AT_MOST, 1.0,
+            s -> ratio(score(s, "randomStart", "0.5"), score(s, "bitSet", "0.5"))));
+        g.add(new Goal("randomStart, 2 threads, 50 %: throughput / synchronized BitSet throughput", Direction.AT_LEAST, 2,
+            s -> ratio(score(s, "bitSetTwoThreads", "0.5"), score(s, "randomStartTwoThreads", "0.5"))));
+        g.add(new Goal("2 threads, 50 %: per-operation cost / random-word CAS at 2 threads", Direction.AT_MOST, 1.5,
             s -> ratio(score(s, "allocatorTwoThreads", "0.5"), score(s, "controlRandomWordCasTwoThreads", ""))));
         g.add(new Goal("2 threads, 50 %: throughput / synchronized BitSet throughput", Direction.AT_LEAST, 2,
             s -> ratio(score(s, "bitSetTwoThreads", "0.5"), score(s, "allocatorTwoThreads", "0.5"))));
-        g.add(new Goal("2 threads, 99 %: throughput / synchronized BitSet throughput", Direction.AT_LEAST, 2,
-            s -> ratio(score(s, "bitSetTwoThreads", "0.99"), score(s, "allocatorTwoThreads", "0.99"))));
-        g.add(new Goal("one port free, 1 thread: synchronized BitSet time / allocator time", Direction.AT_LEAST, 10,
-            s -> ratio(score(s, "bitSet", "one-free"), score(s, "allocator", "one-free"))));
+        g.add(new Goal("connect-style uniform, many destinations / (exclusive at 50 % + map put+remove, recurring keys)",
+            Direction.AT_MOST, 1.3,
+            s -> ratio(connect(s, "manyDestinations"), sum(connectControl(s, "controlExclusive"),
+                connectControl(s, "controlMapPutRemoveRecurringKey"), 1))));
         for (String occ : List.of("0", "0.5", "0.9", "0.99", "one-free", "full")) {
             g.add(new Goal("OS bind(0) time / allocator time at occupancy " + occ, Direction.AT_LEAST, 50,
                 s -> ratio(score(s, "operatingSystem", ""), score(s, "allocator", occ))));
