@@ -64,14 +64,14 @@ class NatInputFuzzTest {
     @Test
     void mapPsidParametersAreCheckedAndTheFormulaHolds() {
         // m is usually 16 - a - k, so that most examples are valid; psid is usually below 2^k.
-        final Gen<int[]> params = bits().zip(bits(), integers().between(-1, 1), Fuzz.ints(),
-            (a, k, dm, psid) -> new int[] {a, k, Math.max(-1, 16 - a - k) + (dm == 1 ? 0 : dm),
-                psid >= 0 && k >= 0 && k <= 16 && psid > (1 << k) ? psid % ((1 << k) + 1) : psid});
+        final Gen<List<Integer>> params = bits().zip(bits(), integers().between(-1, 1), Fuzz.ints(),
+            (a, k, dm, psid) -> List.of(a, k, Math.max(-1, 16 - a - k) + (dm == 1 ? 0 : dm),
+                psid >= 0 && k >= 0 && k <= 16 && psid > (1 << k) ? psid % ((1 << k) + 1) : psid));
         withinTimeLimit(() -> qtWith(1500).forAll(params, Fuzz.ints()).checkAssert((p, port) -> {
-            final int a = p[0];
-            final int k = p[1];
-            final int m = p[2];
-            final int psid = p[3];
+            final int a = p.get(0);
+            final int k = p.get(1);
+            final int m = p.get(2);
+            final int psid = p.get(3);
             final String badBits = firstBadBits(a, k, m);
             final String bad = badBits != null ? badBits : psid < 0 || psid >= 1 << k ? "PSID " + psid : null;
             final IllegalArgumentException e = returnsOrThrows(IllegalArgumentException.class,
@@ -260,20 +260,19 @@ class NatInputFuzzTest {
 
     @Test
     void deterministicNatBuildsOrRejectsAnyMixAndItsFormulasAreInverse() {
-        final Gen<int[]> mix = Fuzz.ints().zip(Fuzz.ints(), Fuzz.ints(), integers().between(0, 7),
-            (first, ppu, spa, set) -> new int[] {first, ppu, spa, set});
+        final Gen<List<Integer>> mix = Fuzz.ints().zip(Fuzz.ints(), Fuzz.ints(), integers().between(0, 7), List::of);
         withinTimeLimit(() -> qtWith(1500).forAll(mix, integers().between(0, 12), integers().between(0, 8), Fuzz.ints())
             .checkAssert((p, insideBits, outsideBits, probe) -> {
                 final DeterministicNat.Builder b = DeterministicNat.builder()
                     .inside(address(0x64400000), 1L << insideBits).outside(address(0xC6336400), 1L << outsideBits);
-                if ((p[3] & 1) != 0) {
-                    b.firstPort(Math.floorMod(p[0], 70_000) - 10);
+                if ((p.get(3) & 1) != 0) {
+                    b.firstPort(Math.floorMod(p.get(0), 70_000) - 10);
                 }
-                if ((p[3] & 2) != 0) {
-                    b.portsPerUser(Math.floorMod(p[1], 70_000) - 10);
+                if ((p.get(3) & 2) != 0) {
+                    b.portsPerUser(Math.floorMod(p.get(1), 70_000) - 10);
                 }
-                if ((p[3] & 4) != 0) {
-                    b.subscribersPerAddress(Math.floorMod(p[2], 70_000) - 10);
+                if ((p.get(3) & 4) != 0) {
+                    b.subscribersPerAddress(Math.floorMod(p.get(2), 70_000) - 10);
                 }
                 final DeterministicNat nat;
                 try {
