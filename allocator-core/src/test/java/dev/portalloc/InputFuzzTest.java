@@ -209,6 +209,57 @@ class InputFuzzTest {
         });
     }
 
+    /** The content as {@code PortSet} reads a /proc file: lines (any line ending) joined by {@code \n}. */
+    private static String asProcRead(String written) {
+        final String lines = written.replace("\r\n", "\n").replace('\r', '\n');
+        return lines.endsWith("\n") ? lines.substring(0, lines.length() - 1) : lines;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void hostConfigurationFilesAreReadOrRejectedAsDocumented(@org.junit.jupiter.api.io.TempDir java.nio.file.Path procSys)
+            throws java.io.IOException {
+        final java.nio.file.Path ipv4 = java.nio.file.Files.createDirectories(procSys.resolve("net/ipv4"));
+        final Gen<String> pairs = integers().between(1, 65535).zip(integers().between(0, 3000),
+            (first, extra) -> first + "\t" + Math.min(65535, first + extra) + "\n");
+        final Gen<String> contents = Generate.frequency(Pair.of(3, Fuzz.mutated(pairs)),
+            Pair.of(2, Fuzz.mutated(validPortSpecs())), Pair.of(1, Fuzz.junk()))
+            .map(c -> c.chars().mapToObj(ch -> String.valueOf((char) (ch & 0xFF))).reduce("", String::concat));
+        withinTimeLimit(() -> qtWith(300).forAll(contents).checkAssert(written -> {
+            try {
+                java.nio.file.Files.writeString(ipv4.resolve("ip_local_port_range"), written,
+                    java.nio.charset.StandardCharsets.ISO_8859_1);
+                java.nio.file.Files.writeString(ipv4.resolve("ip_local_reserved_ports"), written,
+                    java.nio.charset.StandardCharsets.ISO_8859_1);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            final String content = asProcRead(written);
+            // ip_local_port_range: exactly two whitespace-separated numbers, first <= last.
+            final String trimmed = trimAscii(content);
+            final boolean pairForm = trimmed.split("[ \\t\\n\\r\\f\\x0B]+").length == 2 && trimmed.indexOf(',') < 0;
+            final Expected range = pairForm ? reference(content) : Expected.bad(ErrorText.quote(content));
+            checkHostFile(range, ipv4.resolve("ip_local_port_range"), () -> PortSet.hostEphemeralRange(procSys));
+            checkHostFile(reference(content), ipv4.resolve("ip_local_reserved_ports"),
+                () -> PortSet.hostReservedPorts(procSys));
+        }));
+        thrownExactly(NullPointerException.class, () -> PortSet.hostEphemeralRange(null));
+        thrownExactly(NullPointerException.class, () -> PortSet.hostReservedPorts(null));
+        final IllegalStateException missing = thrownExactly(IllegalStateException.class,
+            () -> PortSet.hostReservedPorts(procSys.resolve("nowhere")));
+        assertThat(missing).hasMessageContaining("nowhere").hasCauseInstanceOf(java.io.IOException.class);
+    }
+
+    private static void checkHostFile(Expected expected, java.nio.file.Path file, java.util.function.Supplier<PortSet> read) {
+        if (expected.set() != null) {
+            assertThat(read.get().toArray()).as("%s", file).isEqualTo(expected.set().stream().toArray());
+            return;
+        }
+        final IllegalStateException e = thrownExactly(IllegalStateException.class, read::get);
+        assertThat(e.getCause()).as("cause").isExactlyInstanceOf(IllegalArgumentException.class);
+        assertThat(e.getMessage()).contains(file.toString()).contains(expected.culprit());
+    }
+
     @Test
     void portSetFactoriesRejectEveryBadPortByValue() {
         withinTimeLimit(() -> qtWith(3000).forAll(Fuzz.ints(), Fuzz.ints()).checkAssert((first, last) -> {
