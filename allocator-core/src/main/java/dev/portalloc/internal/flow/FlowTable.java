@@ -66,7 +66,6 @@ public final class FlowTable {
     private final TupleTable tuples;
     private final HotDestinations hot = new HotDestinations();
     private final QuarantineQueue quarantine;
-    private final long quarantineNanos;
     private final NanoClock clock;
     private final AtomicInteger scanners = new AtomicInteger();
     private final AtomicLong epoch = new AtomicLong();
@@ -100,8 +99,7 @@ public final class FlowTable {
         this.bitmap = bitmap;
         this.tuples = new TupleTable(salt, tupleBucketBits);
         this.shares = new PortShares(bitmap);
-        this.quarantineNanos = quarantineNanos;
-        this.quarantine = quarantineNanos > 0 ? new QuarantineQueue() : null;
+        this.quarantine = quarantineNanos > 0 ? new QuarantineQueue(quarantineNanos) : null;
         this.clock = clock;
     }
 
@@ -212,11 +210,11 @@ public final class FlowTable {
             return false;
         }
         quarantinedTuples.increment();
-        final long due = clock.nanoTime() + quarantineNanos;
+        final long now = clock.nanoTime();
         if (d.isIpv4()) {
-            quarantine.offer(due, TupleTable.ipv4Key(port, d), null);
+            quarantine.offer(now, TupleTable.ipv4Key(port, d), null);
         } else {
-            quarantine.offer(due, port, TupleTable.ipv6Key(port, d));
+            quarantine.offer(now, port, TupleTable.ipv6Key(port, d));
         }
         return true;
     }
@@ -237,7 +235,7 @@ public final class FlowTable {
         if (!shares.quarantineExclusive(port)) {
             return false;
         }
-        quarantine.offer(clock.nanoTime() + quarantineNanos, port, EXCLUSIVE);
+        quarantine.offer(clock.nanoTime(), port, EXCLUSIVE);
         return true;
     }
 

@@ -7,16 +7,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The FIFO of quarantined releases: entries {@code (expiry, key, ref)} in release order, expired lazily by
+ * The FIFO of quarantined releases: entries {@code (release time, key, ref)} in release order, expired lazily by
  * whichever allocating thread finds the oldest one due.
+ *
+ * <p>Due: an entry released at clock reading {@code r} is due at reading {@code now} when
+ * {@code now - r >= duration}, the difference computed with wrap-around and read as signed, as
+ * {@link System#nanoTime()} prescribes. So the clock may start anywhere and overflow, and a clock that went
+ * backwards (a negative difference) never makes an entry due. (Comparing {@code now} with a precomputed
+ * {@code r + duration} instead, even wrap-around safely, gets one case wrong: for a difference in
+ * {@code [-2^63, -2^63 + duration)}, a clock gone back by almost 2^63, for instance from 0 to
+ * {@link Long#MIN_VALUE}, {@code r + duration - now} wraps to negative and the entry expired early.)
  *
  * <p>Storage: a bounded ring of {@value #RING_CAPACITY} slots in plain arrays (Vyukov's sequence-number
  * scheme: a producer claims a slot by CAS on the tail, writes it, then publishes it with a release store of
  * the slot's sequence), so an offer allocates nothing. When the ring is full an entry goes to an unbounded
  * overflow queue instead (one node per entry: releases beyond {@value #RING_CAPACITY} quarantined entries
- * allocate). Expiry order: both queues are FIFO; expiry times are release time plus one constant duration,
- * so they are nearly sorted. A producer that read the clock earlier but published later can place an
- * earlier expiry behind a later one; that entry then expires up to the difference late, never early.
+ * allocate). Expiry order: both queues are FIFO and every entry has the same duration, so they are nearly
+ * sorted. A producer that read the clock earlier but published later, or a clock that went backwards, can
+ * place an earlier release behind a later one; that entry then expires late (when the one before it does),
+ * never early.
  *
  * <p>Thread-safety: {@link #offer} is lock-free for any number of producers. {@link #drain} admits one
  * thread at a time through a try-flag: a thread that finds another draining returns at once (it never
@@ -35,7 +44,8 @@ public final class QuarantineQueue {
     }
 
     private final long[] sequence = new long[RING_CAPACITY];
-    private final long[] expiries = new long[RING_CAPACITY];
+    /** Clock reading at each slot's release. */
+    private final long[] releasedAt = new long[RING_CAPACITY];
     private final long[] keys = new long[RING_CAPACITY];
     private final Object[] refs = new Object[RING_CAPACITY];
     private final AtomicLong tail = new AtomicLong();
@@ -45,17 +55,29 @@ public final class QuarantineQueue {
     private final ConcurrentLinkedQueue<Entry> overflow = new ConcurrentLinkedQueue<>();
     private final AtomicLong overflowSize = new AtomicLong();
 
-    private record Entry(long expiry, long key, Object ref) {
+    /** The quarantine duration in nanoseconds, positive. */
+    private final long duration;
+
+    private record Entry(long releasedAt, long key, Object ref) {
     }
 
-    public QuarantineQueue() {
+    /** @param duration the quarantine in nanoseconds: positive, below 2^63 */
+    public QuarantineQueue(long duration) {
+        if (duration <= 0) {
+            throw new IllegalArgumentException("quarantine duration " + duration + " ns is not positive");
+        }
+        this.duration = duration;
         for (int i = 0; i < RING_CAPACITY; i++) {
             sequence[i] = i;
         }
     }
 
-    /** Appends an entry (lock-free; allocation-free unless the ring is full). */
-    public void offer(long expiry, long key, Object ref) {
+    /**
+     * Appends an entry (lock-free; allocation-free unless the ring is full).
+     *
+     * @param releasedAt the clock reading at the release
+     */
+    public void offer(long releasedAt, long key, Object ref) {
         long t = tail.get();
         for (;;) {
             final int slot = (int) (t & MASK);
@@ -63,7 +85,7 @@ public final class QuarantineQueue {
             if (seq == t) {
                 final long witness = tail.compareAndExchange(t, t + 1);
                 if (witness == t) {
-                    expiries[slot] = expiry;
+                    this.releasedAt[slot] = releasedAt;
                     keys[slot] = key;
                     refs[slot] = ref;
                     SEQUENCE.setRelease(sequence, slot, t + 1); // publishes the plain writes above
@@ -73,7 +95,7 @@ public final class QuarantineQueue {
             } else if (seq < t) {
                 // Full: the consumer has not freed this slot yet.
                 overflowSize.incrementAndGet();
-                overflow.add(new Entry(expiry, key, ref));
+                overflow.add(new Entry(releasedAt, key, ref));
                 return;
             } else {
                 t = tail.get(); // another producer took the slot
@@ -91,9 +113,14 @@ public final class QuarantineQueue {
         return draining.get() != 0;
     }
 
+    /** @return whether an entry released at {@code releasedAt} is due at {@code now} (see the class description) */
+    private boolean isDue(long releasedAt, long now) {
+        return now - releasedAt >= duration;
+    }
+
     /**
-     * Expires up to {@code max} entries whose expiry is at or before {@code now}, oldest first, unless another
-     * thread is draining.
+     * Expires up to {@code max} entries that are due at clock reading {@code now}, oldest first, stopping at the
+     * first entry that is not, unless another thread is draining.
      *
      * @return the number expired, or -1 if another thread was draining
      */
@@ -106,7 +133,7 @@ public final class QuarantineQueue {
             long h = head;
             while (done < max) {
                 final int slot = (int) (h & MASK);
-                if ((long) SEQUENCE.getAcquire(sequence, slot) != h + 1 || expiries[slot] - now > 0) {
+                if ((long) SEQUENCE.getAcquire(sequence, slot) != h + 1 || !isDue(releasedAt[slot], now)) {
                     break; // empty (or not yet published), or not due
                 }
                 final long key = keys[slot];
@@ -119,7 +146,7 @@ public final class QuarantineQueue {
             }
             while (done < max) {
                 final Entry e = overflow.peek();
-                if (e == null || e.expiry - now > 0) {
+                if (e == null || !isDue(e.releasedAt, now)) {
                     break;
                 }
                 overflow.poll(); // the only consumer: peek and poll see the same entry
