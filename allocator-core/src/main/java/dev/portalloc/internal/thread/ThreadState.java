@@ -32,8 +32,6 @@ public final class ThreadState {
 
     private final RandomSource random;
     final WeakReference<Thread> owner;
-    /** The owner's {@link Thread#getId()}: ids are never reused while the JVM runs. */
-    final long threadId;
     /** The owner's reusable per-call selection context of the allocator's flow layer (owner thread only). */
     private Object connectContext;
     private long acquisitions;
@@ -43,7 +41,6 @@ public final class ThreadState {
     ThreadState(RandomSource random, Thread owner) {
         this.random = random;
         this.owner = new WeakReference<>(owner);
-        this.threadId = owner.getId();
     }
 
     /** @return the owner's generator; only the owning thread may use it */
