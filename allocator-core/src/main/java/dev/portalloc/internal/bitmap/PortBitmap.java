@@ -229,11 +229,12 @@ public final class PortBitmap {
         final int probes = view == selection && sparse ? 0 : FAST_PROBES;
         for (int probe = 0; probe < probes; probe++) {
             final int port = view.nth(random.nextIndex(n));
-            random.countProbes(1);
             if (claim(wordIndex(port), heldBit(port))) {
+                random.countProbes(probe + 1); // one tally write per call, not per probe
                 return port;
             }
         }
+        random.countProbes(probes);
         return selectExact(random, view, view.countedBlocks());
     }
 
