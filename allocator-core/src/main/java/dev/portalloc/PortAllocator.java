@@ -88,17 +88,20 @@ import java.util.concurrent.atomic.AtomicReference;
  * never reports a false exhaustion. {@link Subset} views always select uniformly.
  *
  * <h2>Randomness</h2>
- * Each thread draws from its own generator: counter-mode SipHash-2-4 keyed with 128 bits from
- * {@link java.security.SecureRandom}. With {@link Builder#seed(long)} the keys derive from the seed instead
+ * Each thread draws from its own generator keyed with 128 bits from {@link java.security.SecureRandom}:
+ * selection reads 32-bit slices of a batched AES-128/CTR keystream, other values are counter-mode SipHash-2-4
+ * outputs. With {@link Builder#seed(long)} the keys derive from the seed instead
  * and a single-threaded caller gets exactly the same ports for the same calls on every run. The hash-based
  * algorithms use a separate 128-bit secret ({@link Builder#secret(byte[])}, {@link #rekey()}).
  *
  * <h2>Cost</h2>
- * Acquire + release at moderate occupancy is a couple of random draws, two CAS and two atomic adds on a
- * per-block count; at high occupancy selection switches to an exact rank/select over the free-port counts
- * of 1,024-port blocks and the words of one block, so the cost is bounded at any occupancy and detecting
- * exhaustion reads 64 counts. State: a 16 KiB bitmap (two bits per port), 4 KiB of padded block counts,
- * plus a mask when the selectable set is not a single range.
+ * Acquire + release at moderate occupancy is a couple of random draws and two CAS; at high occupancy
+ * selection switches to an exact rank/select (with rejection) over free-port bounds of 1,024-port blocks,
+ * which claims and releases update only around high occupancy, and the words of one block, so the cost is
+ * bounded at any occupancy and detecting exhaustion reads 64 bounds (plus the words of a range's unaligned
+ * edge blocks). State: a 16 KiB bitmap (two bits per port), 384 bytes of padded block bounds, plus a mask
+ * when the selectable set is not a single range; per thread that uses it, a generator with a 256-byte
+ * keystream batch and its cipher.
  */
 public final class PortAllocator {
     /** Returned by {@link #tryAcquire()} when no port is free. */

@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <li>{@code control*}: the physical costs the allocator is judged against: one {@link ThreadLocalRandom}
  *     draw, one draw of the allocator's own generator ({@link RandomSource#nextIndex}, the batched AES/CTR keystream
  *     that selection draws from), a CAS on a
- *     thread-private padded slot, and a CAS at a random index of one shared 8 KiB array (1 and 2 threads);</li>
+ *     thread-private padded slot, a CAS at a random index of one shared 8 KiB array (1 and 2 threads), and the
+ *     rejection loop of uniform selection alone at 50 % ({@code controlUniformRejection});</li>
  * <li>{@code bitSet*}, {@code concurrentSet}, {@code operatingSystem}: what users would otherwise write
  *     ({@link SynchronizedBitSetPorts}, {@link ConcurrentSetPorts}, {@link LoopbackUdpPorts}).</li>
  * </ul>
@@ -230,6 +231,28 @@ public class ExclusiveAllocationBenchmark {
         final long[] cells = new long[2 * SLOT + 1];
     }
 
+    /**
+     * The floor of exactly uniform selection by rejection: a plain {@code long[]} bitmap of {@link #RANGE} (one bit
+     * per port) held at 50 % by {@link Occupancy}, probed at {@link ThreadLocalRandom} indices until a free port
+     * turns up (2 probes on average, each a draw, a load and a branch no predictor can guess).
+     */
+    @State(Scope.Thread)
+    public static class HalfFullBits {
+        final long[] bits = new long[(RANGE.size() + 63) >>> 6];
+        final int size = RANGE.size();
+
+        @Setup(Level.Trial)
+        public void fill() {
+            final int first = RANGE.first();
+            Occupancy.fill("0.5", RANGE, port -> {
+                final int i = port - first;
+                final boolean free = (bits[i >>> 6] & 1L << i) == 0;
+                bits[i >>> 6] |= 1L << i;
+                return free;
+            });
+        }
+    }
+
     /** One 8 KiB array of 1,024 longs shared by all threads: 128 cache lines, about the allocator's span. */
     @State(Scope.Benchmark)
     public static class SharedWords {
@@ -279,6 +302,18 @@ public class ExclusiveAllocationBenchmark {
     public boolean controlPrivateCas(PrivateSlot s) {
         final long v = (long) PrivateSlot.CELL.get(s.cells, PrivateSlot.SLOT);
         return PrivateSlot.CELL.compareAndSet(s.cells, PrivateSlot.SLOT, v, v + 1);
+    }
+
+    @Benchmark
+    public int controlUniformRejection(HalfFullBits s) {
+        final long[] bits = s.bits;
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (;;) {
+            final int i = random.nextInt(s.size);
+            if ((bits[i >>> 6] & 1L << i) == 0) {
+                return i;
+            }
+        }
     }
 
     @Benchmark

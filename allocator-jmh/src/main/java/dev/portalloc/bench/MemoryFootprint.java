@@ -38,7 +38,7 @@ public final class MemoryFootprint {
         Reference.reachabilityFence(allocators);
 
         System.out.printf("bitmap words (2 bits per port):        %,9d bytes%n", 8L * PortBitmap.WORDS);
-        System.out.printf("PortBitmap.stateBytes():               %,9d bytes (words, block counts, headers, padded epoch)%n",
+        System.out.printf("PortBitmap.stateBytes():               %,9d bytes (words, block bounds, headers, padded epoch)%n",
             PortBitmap.stateBytes());
         System.out.printf("measured per allocator, as built:      %,11.1f bytes (mean of %d)%n",
             (built - empty) / (double) COUNT, COUNT);

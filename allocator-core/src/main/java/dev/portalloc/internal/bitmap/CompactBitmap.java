@@ -8,7 +8,7 @@ import java.lang.invoke.VarHandle;
 
 /**
  * One bit per port, exclusive holdings only: the port state of the many addresses of an address pool, where
- * {@link PortBitmap}'s two bits per port, block counts and per-allocator objects would cost too much memory
+ * {@link PortBitmap}'s two bits per port, block bounds and per-allocator objects would cost too much memory
  * and too many cache misses per operation.
  *
  * <h2>Layout: a flyweight over plain arrays</h2>

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Why: uniform probing for a destination that already uses a fraction {@code f} of the ports needs
  * {@code 1/(1-f)} probes, each a tuple-table lookup, and then an exhaustive pass; the load-balancer-to-backend
  * case (every connection to one destination) would slow down as the destination fills. With the hint,
- * selection ranks the ports it does not use by block counts and reads one block's words.
+ * selection ranks the ports it does not use by block bounds and reads one block's words.
  *
  * <p>Thread-safety: lock-free (JCTools maps). Lookups cost one volatile read while no destination is hot.
  */

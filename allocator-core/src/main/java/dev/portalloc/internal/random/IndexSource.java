@@ -19,7 +19,7 @@ public interface IndexSource {
 
     /**
      * Adds to the calling thread's tally of examined candidates: ports tested by a probe or by
-     * {@code check_suitable_port}, and bitmap words or block counts read by a scan ({@code AllocatorStats.probes}).
+     * {@code check_suitable_port}, and bitmap words or block bounds read by a scan ({@code AllocatorStats.probes}).
      * Selection code reports its work here because this is the one per-thread object it already holds.
      *
      * @param n candidates examined, non-negative
