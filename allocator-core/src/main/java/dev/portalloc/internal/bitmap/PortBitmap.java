@@ -395,19 +395,24 @@ public final class PortBitmap {
             }
             return free;
         }
-        // A single range: every word is fully selectable but its first and last, corrected after the loop.
-        for (int w = from; w < to; w++) {
-            free += Long.bitCount(~words[w] & HELD_BITS);
-        }
+        // A single range: every word is fully selectable but its first and last. Each word is read once: a count
+        // made of two reads of one word could miss a port freed between them, which the verdict must not.
         final int first = s.firstWord();
         final int last = s.lastWord();
-        if (first >= from && first < to) {
-            free -= Long.bitCount(~words[first] & HELD_BITS & ~s.maskOf(first));
+        int lo = from;
+        int hi = to;
+        if (lo == first) {
+            free += Long.bitCount(~words[lo] & s.maskOf(lo));
+            lo++;
         }
-        if (last != first && last >= from && last < to) {
-            free -= Long.bitCount(~words[last] & HELD_BITS & ~s.maskOf(last));
+        if (hi - 1 == last && hi - 1 >= lo) {
+            free += Long.bitCount(~words[hi - 1] & s.maskOf(hi - 1));
+            hi--;
         }
-        return Math.max(free, 0); // the edge words were read twice: a change between the reads must not go negative
+        for (int w = lo; w < hi; w++) {
+            free += Long.bitCount(~words[w] & HELD_BITS);
+        }
+        return free;
     }
 
     /**

@@ -226,14 +226,8 @@ class RandomSourceTest {
         for (int i = 0; i < draws; i++) {
             counts[r.nextIndex(1000)]++;
         }
-        double expected = draws / 1000.0;
-        double chiSquare = 0;
-        for (long observed : counts) {
-            double d = observed - expected;
-            chiSquare += d * d / expected;
-        }
-        // The 0.999 quantile of chi-square with 999 degrees of freedom is about 1143.
-        assertThat(chiSquare).isLessThan(1143.0);
+        assertThat(dev.portalloc.ChiSquare.statistic(counts, draws / 1000.0))
+                .isLessThan(dev.portalloc.ChiSquare.criticalValue(999));
     }
 
     @Test
