@@ -541,12 +541,15 @@ public final class PortSet implements Iterable<Integer> {
      */
     private static String readProcFile(Path file) {
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+            // The lines joined by '\n' (empty ones included, so that messages quote what the file holds).
             StringBuilder content = new StringBuilder();
+            boolean first = true;
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                if (content.length() > 0) {
+                if (!first) {
                     content.append('\n');
                 }
                 content.append(line);
+                first = false;
             }
             return content.toString();
         } catch (IOException e) {
