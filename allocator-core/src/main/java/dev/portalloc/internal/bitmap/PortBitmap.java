@@ -110,8 +110,8 @@ public final class PortBitmap {
     /**
      * A word with at most this many free ports weighs its free count in its block's bound; a word with more
      * weighs {@value #PORTS_PER_WORD}. At 50 % occupancy a word has 16 free ports on average and 8 or 9 in
-     * about 1 % of cases, so the bound changes on about 1 % of claims and releases; from about 80 % on it
-     * tracks the free ports exactly (measured acceptance of the exact pass: see the class Javadoc).
+     * about 1 % of cases, so the bound changes on about 1 % of claims and releases (at 60 %, about 1 in 6); from
+     * about 90 % on it counts the free ports of nearly every word exactly, so the exact pass rarely rejects.
      */
     static final int EXACT_FREE = 8;
     /** Ints of padding before and after the bounds (one cache line each), against false sharing with neighbours. */
