@@ -35,9 +35,9 @@ import java.util.random.RandomGenerator;
  *
  * One {@link #nextLong()} is one SipHash of an 8-byte message (8 SipRounds, register arithmetic only).
  * {@link #nextIndex(int)} costs a 4-byte read from the current batch, and once every {@value #BATCH_BYTES} / 4
- * draws one call of the JDK's AES/CTR cipher, which HotSpot compiles to AES-NI instructions on x86 (and to the
- * ARMv8 crypto extensions): about 1 byte per cycle, so a draw costs about as much as a {@code ThreadLocalRandom}
- * draw (measured in allocator-jmh's {@code ExclusiveAllocationBenchmark.controlRandomSource}). Nothing is allocated
+ * draws one call of the JDK's AES/CTR cipher, for which HotSpot has an AES-NI counter-mode intrinsic on x86 (and
+ * uses the AES instructions of other platforms where it has them): measured on x86, a draw costs less than a
+ * {@code ThreadLocalRandom} draw (allocator-jmh's {@code ExclusiveAllocationBenchmark.controlRandomSource}). Nothing is allocated
  * after the first refill. The AES key is derived from the generator's key
  * ({@code SipHash.hash24(k0, k1, KEYSTREAM_DOMAIN, i, 0)} for its two halves, little-endian), the initial counter
  * block is zero; the 128-bit counter does not wrap in any realistic run.
