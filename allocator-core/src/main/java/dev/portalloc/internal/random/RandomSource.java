@@ -181,19 +181,7 @@ public final class RandomSource implements RandomGenerator, IndexSource {
      */
     @Override
     public int nextInt(int bound) {
-        if (bound <= 0) {
-            throw new IllegalArgumentException("bound must be positive, but was " + bound);
-        }
-        long product = Integer.toUnsignedLong(nextInt()) * bound; // < 2^63: no overflow
-        long low = product & 0xFFFF_FFFFL;
-        if (low < bound) {
-            long threshold = (0x1_0000_0000L - bound) % bound; // == 2^32 mod bound
-            while (low < threshold) {
-                product = Integer.toUnsignedLong(nextInt()) * bound;
-                low = product & 0xFFFF_FFFFL;
-            }
-        }
-        return (int) (product >>> 32);
+        return bounded(bound, false);
     }
 
     /**
@@ -205,19 +193,35 @@ public final class RandomSource implements RandomGenerator, IndexSource {
      */
     @Override
     public int nextIndex(int bound) {
+        return bounded(bound, true);
+    }
+
+    /**
+     * Lemire's multiply-shift with rejection over unsigned 32-bit draws, the one implementation behind
+     * {@link #nextInt(int)} (SipHash halves) and {@link #nextIndex(int)} (keystream slices).
+     *
+     * @param fromKeystream draw from the AES/CTR keystream rather than from {@link #nextInt()}; constant at each
+     *     call site, so the JIT keeps one branch-free path per caller
+     */
+    private int bounded(int bound, boolean fromKeystream) {
         if (bound <= 0) {
             throw new IllegalArgumentException("bound must be positive, but was " + bound);
         }
-        long product = next32() * bound;
+        long product = draw32(fromKeystream) * bound; // < 2^63: no overflow
         long low = product & 0xFFFF_FFFFL;
         if (low < bound) {
             final long threshold = (0x1_0000_0000L - bound) % bound; // == 2^32 mod bound
             while (low < threshold) {
-                product = next32() * bound;
+                product = draw32(fromKeystream) * bound;
                 low = product & 0xFFFF_FFFFL;
             }
         }
         return (int) (product >>> 32);
+    }
+
+    /** @return the next 32 bits of the chosen stream, as an unsigned value */
+    private long draw32(boolean fromKeystream) {
+        return fromKeystream ? next32() : Integer.toUnsignedLong(nextInt());
     }
 
     /** Adds to the owner's probe tally: a plain read and an opaque write (single writer), never a fence. */
