@@ -109,16 +109,8 @@ public class ExclusiveAllocationBenchmark {
         }
     }
 
-    @State(Scope.Benchmark)
-    public static class RandomStartAllocator extends AllocatorFixture {
-        @Param({"0.5", "0.99"})
-        public String occupancy;
-
-        @Override
-        String occupancy() {
-            return occupancy;
-        }
-
+    /** An {@link AllocatorFixture} with {@link Algorithm#randomStart()}, the baseline's own algorithm. */
+    public abstract static class RandomStartFixture extends AllocatorFixture {
         @Override
         Algorithm algorithm() {
             return Algorithm.randomStart();
@@ -126,18 +118,24 @@ public class ExclusiveAllocationBenchmark {
     }
 
     @State(Scope.Benchmark)
-    public static class SharedRandomStartAllocator extends AllocatorFixture {
-        @Param({"0.5"})
+    public static class RandomStartAllocator extends RandomStartFixture {
+        @Param({"0.5", "0.99"})
         public String occupancy;
 
         @Override
         String occupancy() {
             return occupancy;
         }
+    }
+
+    @State(Scope.Benchmark)
+    public static class SharedRandomStartAllocator extends RandomStartFixture {
+        @Param({"0.5"})
+        public String occupancy;
 
         @Override
-        Algorithm algorithm() {
-            return Algorithm.randomStart();
+        String occupancy() {
+            return occupancy;
         }
     }
 
