@@ -533,6 +533,57 @@ public final class PortAllocator {
         return f != null && f.isLive(port, d);
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // Leases: the AutoCloseable form of acquire/release (they allocate; the methods above do not)
+
+    /**
+     * Acquires a port as {@link #acquire()} does, held until the lease is closed.
+     *
+     * @return an open lease of the port
+     * @throws PortExhaustedException if no port is free
+     * @see PortLease
+     */
+    public PortLease lease() {
+        return new PortLease(this, acquire(), null);
+    }
+
+    /**
+     * Acquires a port as {@link #tryAcquire()} does, held until the lease is closed.
+     *
+     * @return an open lease of the port, or null if no port is free (try-with-resources accepts a null resource)
+     * @see PortLease
+     */
+    public PortLease tryLease() {
+        final int port = tryAcquire();
+        return port == NONE ? null : new PortLease(this, port, null);
+    }
+
+    /**
+     * Acquires a port for a connection to {@code d} as {@link #acquire(Destination)} does, the tuple live until
+     * the lease is closed.
+     *
+     * @param d the remote address and port
+     * @return an open connect-style lease
+     * @throws PortExhaustedException if no port is left for {@code d}
+     * @see PortLease
+     */
+    public PortLease lease(Destination d) {
+        return new PortLease(this, acquire(d), d);
+    }
+
+    /**
+     * Acquires a port for a connection to {@code d} as {@link #tryAcquire(Destination)} does, the tuple live until
+     * the lease is closed.
+     *
+     * @param d the remote address and port
+     * @return an open connect-style lease, or null if no port is left for {@code d}
+     * @see PortLease
+     */
+    public PortLease tryLease(Destination d) {
+        final int port = tryAcquire(d);
+        return port == NONE ? null : new PortLease(this, port, d);
+    }
+
     /** @return the protocol given to the builder (hash input and messages) */
     public Protocol protocol() {
         return protocol;
