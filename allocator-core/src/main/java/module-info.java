@@ -1,9 +1,10 @@
 /**
  * portalloc: lock-free source (ephemeral) port allocation.
  *
- * <p>{@code dev.portalloc} (the allocator and port sets) and {@code dev.portalloc.nat} (the
+ * <p>{@code dev.portalloc} (the allocator, port sets and port leases), {@code dev.portalloc.nat} (the
  * stateless NAT port-set formulas of RFC 7422 and RFC 7597/7599, and the NAT toolkit built on the
- * allocator) are exported; everything under
+ * allocator) and {@code dev.portalloc.net} (binding {@code java.nio} channels to leased ports) are
+ * exported; everything under
  * {@code dev.portalloc.internal} is implementation and may change without notice.
  */
 module dev.portalloc {
@@ -12,4 +13,5 @@ module dev.portalloc {
 
     exports dev.portalloc;
     exports dev.portalloc.nat;
+    exports dev.portalloc.net;
 }
