@@ -343,7 +343,7 @@ public final class LoopbackConnections {
      * @return {@code size} consecutive ports outside {@code ephemeral}, all of them {@code unbound}
      * @throws IllegalStateException if no candidate range qualifies
      */
-    static PortSet rangeOutside(PortSet ephemeral, int size, IntPredicate unbound) {
+    public static PortSet rangeOutside(PortSet ephemeral, int size, IntPredicate unbound) {
         // 63000 first: above Linux's default range, and away from its edge where other tools like to start.
         final int[] starts = {63_000, 62_000, 64_000, ephemeral.last() + 1, ephemeral.first() - size, 20_000,
             10_000};
