@@ -2,10 +2,18 @@ package dev.portalloc.examples;
 
 import dev.portalloc.Destination;
 import dev.portalloc.PortAllocator;
+import dev.portalloc.PortLease;
 import dev.portalloc.PortSet;
+import dev.portalloc.net.LeasedChannel;
+import dev.portalloc.net.PortBinder;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 
 /**
@@ -42,12 +50,39 @@ public final class ReadmeUsage {
             client.stats().quarantined());
     }
 
-    public static void main(String[] args) throws UnknownHostException {
-        PortAllocator ports = PortAllocator.builder()
-            .ports(PortSet.parse("32768-60999"))      // the automatic set; default PortSet.IANA_DYNAMIC
-            .reserved(PortSet.parse("40000-40010"))   // never chosen automatically
-            .build();
+    /** Stands for whatever uses a leased port: a user-space stack's socket, a NAT mapping, ... */
+    static void serve(int port) {
+        System.out.println("serving on port " + port);
+    }
 
+    public static void main(String[] args) throws IOException {
+        // The server the snippet connects to: anything listening on loopback.
+        try (ServerSocketChannel listening = ServerSocketChannel.open()) {
+            listening.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            final SocketAddress server = listening.getLocalAddress();
+
+            PortAllocator ports = PortAllocator.builder()
+                .ports(PortSet.parse("32768-60999"))      // the automatic set; default PortSet.IANA_DYNAMIC
+                .reserved(PortSet.parse("40000-40010"))   // never chosen automatically
+                .localAddress(InetAddress.getLoopbackAddress()) // what sockets bind to; default the wildcard
+                .build();
+
+            try (PortLease lease = ports.lease()) {  // a port until the block ends, released exactly once
+                serve(lease.port());
+            }
+
+            PortBinder binder = PortBinder.of(ports);   // binds NIO channels to localAddress() and a port
+            try (LeasedChannel<SocketChannel> c = binder.openSocketChannel()) { // retries ports in use on the host
+                c.channel().connect(server);
+            }                                           // closes the channel, then releases the port
+
+            plainApi(ports);
+        }
+        connectStyle();
+    }
+
+    /** The second snippet: the allocation-free calls underneath. */
+    static void plainApi(PortAllocator ports) {
         int p = ports.acquire();                 // uniform over free ports; PortExhaustedException if none
         int q = ports.tryAcquire();              // same, but PortAllocator.NONE (-1) instead of throwing
         boolean ok = ports.tryAcquire(8080);     // one specific port, any of 1..65535, like bind()
@@ -58,6 +93,8 @@ public final class ReadmeUsage {
         int e = even.tryAcquire();               // uniform among free ports of a subset (parity, port blocks)
 
         System.out.printf("p=%d q=%d 8080:%b even=%d (%s)%n", p, q, ok, e, e % 2 == 0 ? "even" : "odd");
-        connectStyle();
+        if (ports.stats().heldPorts() != 3) {    // q, 8080 and e: the lease and the channel gave theirs back
+            throw new IllegalStateException("expected 3 held ports: " + ports.stats());
+        }
     }
 }
