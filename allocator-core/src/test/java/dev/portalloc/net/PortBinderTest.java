@@ -146,6 +146,11 @@ class PortBinderTest {
         assertThat(ports.isHeld(port)).isTrue();
         assertThat(c.isOpen()).isTrue();
         assertThat(c.toString()).startsWith("LeasedChannel[PortLease[TCP 127.0.0.1:" + port + ", open]");
+        // closing the bare channel cannot tell the allocator (NIO has no close listener): the port stays held ...
+        c.channel().close();
+        assertThat(ports.isHeld(port)).isTrue();
+        assertThat(c.isOpen()).isTrue();
+        // ... until the LeasedChannel is closed
         c.close();
         c.close(); // harmless
         assertThat(c.isOpen()).isFalse();
