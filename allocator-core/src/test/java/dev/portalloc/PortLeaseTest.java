@@ -136,19 +136,18 @@ class PortLeaseTest {
     @Test
     void exclusiveLeaseAccessorsAndExhaustion() throws Exception {
         final PortAllocator a = allocator("40000");
-        try (PortLease lease = a.tryLease()) {
-            assertThat(lease).isNotNull();
-            assertThat(lease.port()).isEqualTo(40000);
-            assertThat(lease.isExclusive()).isTrue();
-            assertThat(lease.destination()).isNull();
-            assertThat(lease.allocator()).isSameAs(a);
-            assertThat(lease.localAddress()).isEqualTo(InetAddress.getByName("192.0.2.10"));
-            assertThat(a.tryLease()).isNull();
-            assertThatThrownBy(a::lease).isInstanceOf(PortExhaustedException.class);
-            assertThat(lease.toString()).isEqualTo("PortLease[TCP 192.0.2.10:40000, open]");
-            lease.close();
-            assertThat(lease.toString()).isEqualTo("PortLease[TCP 192.0.2.10:40000, closed]");
-        }
+        final PortLease lease = a.tryLease();
+        assertThat(lease).isNotNull();
+        assertThat(lease.port()).isEqualTo(40000);
+        assertThat(lease.isExclusive()).isTrue();
+        assertThat(lease.destination()).isNull();
+        assertThat(lease.allocator()).isSameAs(a);
+        assertThat(lease.localAddress()).isEqualTo(InetAddress.getByName("192.0.2.10"));
+        assertThat(a.tryLease()).isNull();
+        assertThatThrownBy(a::lease).isInstanceOf(PortExhaustedException.class);
+        assertThat(lease.toString()).isEqualTo("PortLease[TCP 192.0.2.10:40000, open]");
+        lease.close();
+        assertThat(lease.toString()).isEqualTo("PortLease[TCP 192.0.2.10:40000, closed]");
         assertThatThrownBy(() -> a.lease(null)).isInstanceOf(NullPointerException.class).hasMessage("d");
     }
 
