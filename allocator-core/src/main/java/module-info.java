@@ -9,6 +9,10 @@
 module dev.portalloc {
     requires org.jctools.core;
     requires transitive org.agrona; // EpochClock is part of PortBlockAllocator's API
+    // JFR events (dev.portalloc.internal.jfr). Not static: the allocator records them on its own paths, and a
+    // static requires leaves jdk.jfr unresolved on a module path where nothing else names it (then the first
+    // event would throw NoClassDefFoundError). jdk.jfr is in every JDK since 11; jlink adds it to an image.
+    requires jdk.jfr;
 
     exports dev.portalloc;
     exports dev.portalloc.nat;
