@@ -237,7 +237,8 @@ public final class PortAllocator {
                 };
                 final long salt = seeded ? RandomSource.fromSeed(seed, CONNECT_TABLE_STREAM - 1).nextLong()
                     : SecureRandomHolder.INSTANCE.nextLong();
-                flows = new FlowTable(bitmap, quarantineNanos, clock, salt, origin); // volatile write publishes connectSelector
+                // The volatile write publishes connectSelector.
+                flows = new FlowTable(bitmap, quarantineNanos, clock, salt, origin);
             }
             return flows;
         }
@@ -661,8 +662,8 @@ public final class PortAllocator {
         final long[] totals = threads.totals();
         final FlowTable f = flows;
         return new AllocatorStats(s.automatic().size(), s.reserved().size(), s.size(), bitmap.heldCount(),
-            totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(), f == null ? 0 : f.quarantined(),
-            totals[3]);
+            s.size() - bitmap.heldCount(s), totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(),
+            f == null ? 0 : f.quarantined(), totals[3]);
     }
 
     /**
