@@ -108,8 +108,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * ({@link #rekey()}; never the key), {@code dev.portalloc.QuarantineOverflow} (the quarantine outgrew its
  * allocation-free ring of 16,384 entries) and {@code dev.portalloc.QuarantineExpiry} (a full pass over due
  * quarantine entries that took at least its threshold, 10 ms by default). They are recorded only on those
- * paths, never on a successful acquisition or a release; while JFR is off, an event costs a check of a
- * constant, and the JIT removes its object.
+ * paths, never on a successful acquisition or a release. Until JFR is first started in the JVM an event costs
+ * the read of one static flag and makes no object; after that, the JIT removes a disabled event's object.
  *
  * <h2>Cost</h2>
  * Acquire + release at moderate occupancy is a couple of random draws and two CAS; at high occupancy

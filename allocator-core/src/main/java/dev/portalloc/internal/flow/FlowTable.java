@@ -318,13 +318,12 @@ public final class FlowTable {
         }
         // Empty and idle: nothing due. The order matters: a drainer takes the flag before it empties the queue.
         if (!q.isEmpty() || q.isDraining()) {
-            final QuarantineExpiryEvent pass = new QuarantineExpiryEvent(); // JFR; no-ops while it is off
-            pass.begin();
+            final QuarantineExpiryEvent pass = QuarantineExpiryEvent.startPass(); // JFR; null while it is off
             int done;
             while ((done = q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry)) < 0) {
                 Thread.onSpinWait();
             }
-            pass.finish(origin, done, q);
+            QuarantineExpiryEvent.endPass(pass, origin, done, q);
         }
         return expired.get() != mark;
     }

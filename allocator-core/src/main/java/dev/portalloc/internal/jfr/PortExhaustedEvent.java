@@ -8,6 +8,7 @@ import dev.portalloc.internal.bitmap.Selection;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 
@@ -50,14 +51,18 @@ public final class PortExhaustedEvent extends Event {
     int heldSelectablePorts;
 
     /**
-     * Records the event if it is enabled in a running recording; otherwise does nothing (after the JIT's
-     * escape analysis, not even the allocation of the event object).
+     * Records the event if it is enabled in a running recording; otherwise does nothing: before JFR is first
+     * started in this JVM, a read of one static flag; after that, an event object the JIT's escape analysis
+     * removes (the interpreter and C1 still allocate it).
      *
      * @param algorithm the allocator's algorithm, or null for a subset view
      * @param view the selection the acquisition used (the allocator's, or a subset view's)
      * @param d the destination of a connect-style acquisition, or null
      */
     public static void record(Origin origin, Algorithm algorithm, Destination d, PortBitmap bitmap, Selection view) {
+        if (!FlightRecorder.isInitialized()) {
+            return; // JFR never started in this JVM: no event can be enabled; not even the event object is made
+        }
         final PortExhaustedEvent e = new PortExhaustedEvent();
         if (e.shouldCommit()) {
             e.protocol = origin.protocol();

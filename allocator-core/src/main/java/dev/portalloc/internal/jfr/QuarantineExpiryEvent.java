@@ -5,6 +5,7 @@ import dev.portalloc.internal.flow.QuarantineQueue;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.Threshold;
@@ -17,8 +18,8 @@ import jdk.jfr.Threshold;
  * ({@code jfr configure} or a recording's settings can lower it to {@code 0 ms} to see every pass). The
  * bounded share of four entries that every acquisition expires is not recorded.
  *
- * <p>Usage: {@code begin()} before the pass, then {@link #finish(Origin, int, QuarantineQueue)}. Not thread-safe (one
- * instance per thread, as every JFR event).
+ * <p>Usage: {@link #startPass()} before the pass, {@link #endPass} after it. Not thread-safe (one instance per
+ * thread, as every JFR event); the static methods are thread-safe.
  */
 @Name("dev.portalloc.QuarantineExpiry")
 @Label("Quarantine Expiry Pass")
@@ -41,17 +42,35 @@ public final class QuarantineExpiryEvent extends Event {
     long remaining;
 
     /**
+     * @return the event, begun, or null if JFR was never started in this JVM (then no event can be enabled, and
+     *     no object is made)
+     */
+    public static QuarantineExpiryEvent startPass() {
+        if (!FlightRecorder.isInitialized()) {
+            return null;
+        }
+        final QuarantineExpiryEvent e = new QuarantineExpiryEvent();
+        e.begin();
+        return e;
+    }
+
+    /**
      * Ends the pass and commits the event if it is enabled and took at least the threshold; otherwise does
      * nothing.
+     *
+     * @param pass what {@link #startPass()} returned (null: nothing to do)
      */
-    public void finish(Origin origin, int expiredEntries, QuarantineQueue queue) {
-        end();
-        if (shouldCommit()) {
-            protocol = origin.protocol();
-            localAddress = origin.localAddress();
-            expired = expiredEntries;
-            remaining = queue.size();
-            commit();
+    public static void endPass(QuarantineExpiryEvent pass, Origin origin, int expiredEntries, QuarantineQueue queue) {
+        if (pass == null) {
+            return;
+        }
+        pass.end();
+        if (pass.shouldCommit()) {
+            pass.protocol = origin.protocol();
+            pass.localAddress = origin.localAddress();
+            pass.expired = expiredEntries;
+            pass.remaining = queue.size();
+            pass.commit();
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.portalloc.internal.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.Timespan;
@@ -41,6 +42,9 @@ public final class QuarantineOverflowEvent extends Event {
 
     /** Records the event if it is enabled in a running recording; otherwise does nothing. */
     public static void record(Origin origin, int ringCapacity, long quarantined, long quarantineNanos) {
+        if (!FlightRecorder.isInitialized()) {
+            return; // JFR never started in this JVM: no event can be enabled; not even the event object is made
+        }
         final QuarantineOverflowEvent e = new QuarantineOverflowEvent();
         if (e.shouldCommit()) {
             e.protocol = origin.protocol();

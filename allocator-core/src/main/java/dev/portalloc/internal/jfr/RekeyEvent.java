@@ -5,6 +5,7 @@ import dev.portalloc.Algorithm;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 
@@ -35,6 +36,9 @@ public final class RekeyEvent extends Event {
 
     /** Records the event if it is enabled in a running recording; otherwise does nothing. */
     public static void record(Origin origin, Algorithm algorithm, boolean deterministic) {
+        if (!FlightRecorder.isInitialized()) {
+            return; // JFR never started in this JVM: no event can be enabled; not even the event object is made
+        }
         final RekeyEvent e = new RekeyEvent();
         if (e.shouldCommit()) {
             e.protocol = origin.protocol();

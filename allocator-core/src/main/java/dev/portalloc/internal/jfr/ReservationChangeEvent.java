@@ -5,6 +5,7 @@ import dev.portalloc.PortSet;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 
@@ -52,6 +53,9 @@ public final class ReservationChangeEvent extends Event {
      * @param after the reserved set after it
      */
     public static void record(Origin origin, String operation, PortSet ports, PortSet before, PortSet after) {
+        if (!FlightRecorder.isInitialized()) {
+            return; // JFR never started in this JVM: no event can be enabled; not even the event object is made
+        }
         final ReservationChangeEvent e = new ReservationChangeEvent();
         if (e.shouldCommit()) {
             e.protocol = origin.protocol();
