@@ -3,6 +3,11 @@ package dev.portalloc.examples;
 import dev.portalloc.Destination;
 import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
+import dev.portalloc.metrics.AllocatorMetrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -42,6 +47,13 @@ public final class ReadmeUsage {
             client.stats().quarantined());
     }
 
+    /** The observability snippet: an allocator's stats as Micrometer meters. */
+    static void metrics(PortAllocator ports) {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        new AllocatorMetrics(ports, Tags.of("pool", "egress")).bindTo(registry);
+        System.out.printf("portalloc.ports.held=%.0f%n", registry.get("portalloc.ports.held").gauge().value());
+    }
+
     public static void main(String[] args) throws UnknownHostException {
         PortAllocator ports = PortAllocator.builder()
             .ports(PortSet.parse("32768-60999"))      // the automatic set; default PortSet.IANA_DYNAMIC
@@ -59,5 +71,6 @@ public final class ReadmeUsage {
 
         System.out.printf("p=%d q=%d 8080:%b even=%d (%s)%n", p, q, ok, e, e % 2 == 0 ? "even" : "odd");
         connectStyle();
+        metrics(ports);
     }
 }
