@@ -13,6 +13,10 @@ package dev.portalloc;
  * @param selectablePorts ports that automatic selection may return: automatic set minus reserved
  * @param heldPorts ports currently held anywhere in 1..65535: exclusively (automatically or explicitly), in
  *     exclusive quarantine, or carrying connect-style tuples
+ * @param freePorts selectable ports that are not held: those an automatic exclusive acquisition could return
+ *     now. Held ports outside the selectable set (explicit binds, reserved ports) do not reduce it, so it is
+ *     not {@code selectablePorts - heldPorts}. A connect-style acquisition may also use held ports that carry
+ *     tuples to other destinations
  * @param acquisitions successful acquisitions (automatic and explicit) since the allocator was built
  * @param releases successful releases since the allocator was built
  * @param failedAcquisitions automatic acquisitions that found no free port (exhaustion)
@@ -29,6 +33,7 @@ public record AllocatorStats(
     int reservedPorts,
     int selectablePorts,
     int heldPorts,
+    int freePorts,
     long acquisitions,
     long releases,
     long failedAcquisitions,

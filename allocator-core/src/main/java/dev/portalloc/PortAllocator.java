@@ -3,6 +3,10 @@ package dev.portalloc;
 import dev.portalloc.internal.bitmap.PortBitmap;
 import dev.portalloc.internal.bitmap.Selection;
 import dev.portalloc.internal.flow.FlowTable;
+import dev.portalloc.internal.jfr.Origin;
+import dev.portalloc.internal.jfr.PortExhaustedEvent;
+import dev.portalloc.internal.jfr.RekeyEvent;
+import dev.portalloc.internal.jfr.ReservationChangeEvent;
 import dev.portalloc.internal.random.RandomSource;
 import dev.portalloc.internal.select.ConnectContext;
 import dev.portalloc.internal.select.ExclusiveContext;
@@ -94,6 +98,19 @@ import java.util.concurrent.atomic.AtomicReference;
  * and a single-threaded caller gets exactly the same ports for the same calls on every run. The hash-based
  * algorithms use a separate 128-bit secret ({@link Builder#secret(byte[])}, {@link #rekey()}).
  *
+ * <h2>Observability</h2>
+ * {@link #stats()} gives the sizes and counters ({@code dev.portalloc.metrics.AllocatorMetrics} publishes them
+ * to Micrometer). The allocator also records JFR events, in category {@code portalloc}, enabled and disabled
+ * like any JFR event (all are on in a recording that does not mention them):
+ * {@code dev.portalloc.PortExhausted} (an automatic acquisition found no port: protocol, local address,
+ * destination, algorithm, selectable and held ports), {@code dev.portalloc.ReservationChange}
+ * ({@link #reserve}/{@link #unreserve}: the ports, how many changed), {@code dev.portalloc.Rekey}
+ * ({@link #rekey()}; never the key), {@code dev.portalloc.QuarantineOverflow} (the quarantine outgrew its
+ * allocation-free ring of 16,384 entries) and {@code dev.portalloc.QuarantineExpiry} (a full pass over due
+ * quarantine entries that took at least its threshold, 10 ms by default). They are recorded only on those
+ * paths, never on a successful acquisition or a release. Until JFR is first started in the JVM an event costs
+ * the read of one static flag and makes no object; after that, the JIT removes a disabled event's object.
+ *
  * <h2>Cost</h2>
  * Acquire + release at moderate occupancy is a couple of random draws and two CAS; at high occupancy
  * selection switches to an exact rank/select (with rejection) over free-port bounds of 1,024-port blocks,
@@ -130,6 +147,8 @@ public final class PortAllocator {
     private final AtomicReference<Secret> secret;
     private final Protocol protocol;
     private final InetAddress localAddress;
+    /** Protocol and local address as text, for JFR events. */
+    private final Origin origin;
     /** The local address as 16 bytes of IPv6 (IPv4-mapped for IPv4): hash input. */
     private final byte[] localAddress16;
     private final long quarantineNanos;
@@ -162,6 +181,7 @@ public final class PortAllocator {
         this.protocol = b.protocol;
         this.localAddress = b.localAddress;
         this.localAddress16 = ipv6Bytes(b.localAddress);
+        this.origin = new Origin(protocol.name(), localAddress.getHostAddress());
         this.quarantineNanos = b.quarantineNanos;
         this.clock = b.clock;
         this.segmentPorts = b.segmentPorts;
@@ -217,7 +237,8 @@ public final class PortAllocator {
                 };
                 final long salt = seeded ? RandomSource.fromSeed(seed, CONNECT_TABLE_STREAM - 1).nextLong()
                     : SecureRandomHolder.INSTANCE.nextLong();
-                flows = new FlowTable(bitmap, quarantineNanos, clock, salt); // volatile write publishes connectSelector
+                // The volatile write publishes connectSelector.
+                flows = new FlowTable(bitmap, quarantineNanos, clock, salt, origin);
             }
             return flows;
         }
@@ -266,6 +287,7 @@ public final class PortAllocator {
      */
     public void rekey() {
         secret.set(seeded ? Secret.derived(seed, secretGeneration.incrementAndGet()) : Secret.random(SecureRandomHolder.INSTANCE));
+        RekeyEvent.record(origin, algorithm, seeded);
     }
 
     /**
@@ -290,10 +312,18 @@ public final class PortAllocator {
             bitmap.heldCount(view));
     }
 
-    /** Counts the outcome of an automatic acquisition in the calling thread's counters. */
-    private static int counted(ThreadState thread, int port) {
+    /**
+     * Counts the outcome of an automatic acquisition in the calling thread's counters; a failure is also a JFR
+     * {@code dev.portalloc.PortExhausted} event when that is enabled.
+     *
+     * @param view the selection of a {@link Subset} view, or null for the allocator's
+     * @param d the destination of a connect-style acquisition, or null
+     */
+    private int counted(ThreadState thread, int port, Selection view, Destination d) {
         if (port == NONE) {
             thread.countFailure();
+            PortExhaustedEvent.record(origin, view == null ? algorithm : null, d, bitmap,
+                view == null ? bitmap.selection() : view);
         } else {
             thread.countAcquisition();
         }
@@ -315,7 +345,7 @@ public final class PortAllocator {
         if (sel == null && segmentPorts != 0) {
             final int local = probeSegment(thread, null, null);
             if (local != NONE) {
-                return counted(thread, local);
+                return counted(thread, local, null, null);
             }
         }
         int port;
@@ -326,7 +356,7 @@ public final class PortAllocator {
                 break; // a port, or nothing even after due quarantine entries (and those being expired) expired
             }
         }
-        return counted(thread, port);
+        return counted(thread, port, null, null);
     }
 
     /**
@@ -456,7 +486,7 @@ public final class PortAllocator {
         if (sel == null && segmentPorts != 0) {
             final int local = probeSegment(thread, f, d);
             if (local != NONE) {
-                return counted(thread, local);
+                return counted(thread, local, null, d);
             }
         }
         final int port;
@@ -470,7 +500,7 @@ public final class PortAllocator {
                 ctx.clear();
             }
         }
-        return counted(thread, port);
+        return counted(thread, port, null, d);
     }
 
     /**
@@ -628,7 +658,7 @@ public final class PortAllocator {
      */
     public void reserve(PortSet ports) {
         Objects.requireNonNull(ports, "ports");
-        changeReservations(reserved -> reserved.union(ports));
+        changeReservations("reserve", ports, reserved -> reserved.union(ports));
     }
 
     /**
@@ -638,16 +668,17 @@ public final class PortAllocator {
      */
     public void unreserve(PortSet ports) {
         Objects.requireNonNull(ports, "ports");
-        changeReservations(reserved -> reserved.minus(ports));
+        changeReservations("unreserve", ports, reserved -> reserved.minus(ports));
     }
 
-    private void changeReservations(java.util.function.UnaryOperator<PortSet> change) {
+    private void changeReservations(String operation, PortSet ports, java.util.function.UnaryOperator<PortSet> change) {
         synchronized (reservationLock) {
             final Selection s = bitmap.selection();
             final PortSet next = change.apply(s.reserved());
             if (!next.equals(s.reserved())) {
                 bitmap.publish(new Selection(s.automatic(), next));
             }
+            ReservationChangeEvent.record(origin, operation, ports, s.reserved(), next); // in order of changes
         }
     }
 
@@ -682,8 +713,8 @@ public final class PortAllocator {
         final long[] totals = threads.totals();
         final FlowTable f = flows;
         return new AllocatorStats(s.automatic().size(), s.reserved().size(), s.size(), bitmap.heldCount(),
-            totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(), f == null ? 0 : f.quarantined(),
-            totals[3]);
+            s.size() - bitmap.heldCount(s), totals[0], totals[1], totals[2], f == null ? 0 : f.liveTuples(),
+            f == null ? 0 : f.quarantined(), totals[3]);
     }
 
     /**
@@ -733,7 +764,7 @@ public final class PortAllocator {
                     break; // a port, or none even after expiring due quarantine entries
                 }
             }
-            return counted(thread, port);
+            return counted(thread, port, view, null);
         }
 
         /**

@@ -4,8 +4,13 @@ import dev.portalloc.Destination;
 import dev.portalloc.PortAllocator;
 import dev.portalloc.PortLease;
 import dev.portalloc.PortSet;
+import dev.portalloc.metrics.AllocatorMetrics;
 import dev.portalloc.net.LeasedChannel;
 import dev.portalloc.net.PortBinder;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -55,6 +60,13 @@ public final class ReadmeUsage {
         System.out.println("serving on port " + port);
     }
 
+    /** The observability snippet: an allocator's stats as Micrometer meters. */
+    static void metrics(PortAllocator ports) {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        new AllocatorMetrics(ports, Tags.of("pool", "egress")).bindTo(registry);
+        System.out.printf("portalloc.ports.held=%.0f%n", registry.get("portalloc.ports.held").gauge().value());
+    }
+
     public static void main(String[] args) throws IOException {
         // The server the snippet connects to: anything listening on loopback.
         try (ServerSocketChannel listening = ServerSocketChannel.open()) {
@@ -96,5 +108,6 @@ public final class ReadmeUsage {
         if (ports.stats().heldPorts() != 3) {    // q, 8080 and e: the lease and the channel gave theirs back
             throw new IllegalStateException("expected 3 held ports: " + ports.stats());
         }
+        metrics(ports);
     }
 }

@@ -3,6 +3,8 @@ package dev.portalloc.internal.flow;
 import dev.portalloc.Destination;
 import dev.portalloc.internal.bitmap.PortBitmap;
 import dev.portalloc.internal.bitmap.Selection;
+import dev.portalloc.internal.jfr.Origin;
+import dev.portalloc.internal.jfr.QuarantineExpiryEvent;
 import dev.portalloc.internal.random.IndexSource;
 import org.agrona.concurrent.NanoClock;
 
@@ -67,6 +69,8 @@ public final class FlowTable {
     private final HotDestinations hot = new HotDestinations();
     private final QuarantineQueue quarantine;
     private final NanoClock clock;
+    /** The allocator, for JFR events. */
+    private final Origin origin;
     private final AtomicInteger scanners = new AtomicInteger();
     private final AtomicLong epoch = new AtomicLong();
     private final LongAdder quarantinedTuples = new LongAdder();
@@ -88,7 +92,16 @@ public final class FlowTable {
      * @param salt random bits for the tuple table's key mixer
      */
     public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt) {
-        this(bitmap, quarantineNanos, clock, salt, Ipv4TupleTable.DEFAULT_BUCKET_BITS);
+        this(bitmap, quarantineNanos, clock, salt, Origin.UNKNOWN);
+    }
+
+    /**
+     * As {@link #FlowTable(PortBitmap, long, NanoClock, long)}, naming the allocator in JFR events.
+     *
+     * @param origin the allocator's protocol and local address
+     */
+    public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt, Origin origin) {
+        this(bitmap, quarantineNanos, clock, salt, Ipv4TupleTable.DEFAULT_BUCKET_BITS, origin);
     }
 
     /**
@@ -96,10 +109,16 @@ public final class FlowTable {
      * {@code 2^tupleBucketBits} buckets (tests build many small flow layers).
      */
     FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt, int tupleBucketBits) {
+        this(bitmap, quarantineNanos, clock, salt, tupleBucketBits, Origin.UNKNOWN);
+    }
+
+    private FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt, int tupleBucketBits,
+                      Origin origin) {
         this.bitmap = bitmap;
         this.tuples = new TupleTable(salt, tupleBucketBits);
         this.shares = new PortShares(bitmap);
-        this.quarantine = quarantineNanos > 0 ? new QuarantineQueue(quarantineNanos) : null;
+        this.origin = origin;
+        this.quarantine = quarantineNanos > 0 ? new QuarantineQueue(quarantineNanos, origin) : null;
         this.clock = clock;
     }
 
@@ -299,9 +318,12 @@ public final class FlowTable {
         }
         // Empty and idle: nothing due. The order matters: a drainer takes the flag before it empties the queue.
         if (!q.isEmpty() || q.isDraining()) {
-            while (q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry) < 0) {
+            final QuarantineExpiryEvent pass = QuarantineExpiryEvent.startPass(); // JFR; null while it is off
+            int done;
+            while ((done = q.drain(clock.nanoTime(), Integer.MAX_VALUE, expiry)) < 0) {
                 Thread.onSpinWait();
             }
+            QuarantineExpiryEvent.endPass(pass, origin, done, q);
         }
         return expired.get() != mark;
     }

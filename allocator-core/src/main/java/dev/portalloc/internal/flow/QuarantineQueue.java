@@ -1,7 +1,11 @@
 package dev.portalloc.internal.flow;
 
+import dev.portalloc.internal.jfr.Origin;
+import dev.portalloc.internal.jfr.QuarantineOverflowEvent;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * scheme: a producer claims a slot by CAS on the tail, writes it, then publishes it with a release store of
  * the slot's sequence), so an offer allocates nothing. When the ring is full an entry goes to an unbounded
  * overflow queue instead (one node per entry: releases beyond {@value #RING_CAPACITY} quarantined entries
- * allocate). Expiry order: both queues are FIFO and every entry has the same duration, so they are nearly
+ * allocate; the first entry of each such episode records a JFR {@code dev.portalloc.QuarantineOverflow} event
+ * when that is enabled). Expiry order: both queues are FIFO and every entry has the same duration, so they are nearly
  * sorted. A producer that read the clock earlier but published later, or a clock that went backwards, can
  * place an earlier release behind a later one; that entry then expires late (when the one before it does),
  * never early.
@@ -57,12 +62,23 @@ public final class QuarantineQueue {
 
     /** The quarantine duration in nanoseconds, positive. */
     private final long duration;
+    /** The allocator, for JFR events. */
+    private final Origin origin;
 
     private record Entry(long releasedAt, long key, Object ref) {
     }
 
     /** @param duration the quarantine in nanoseconds: positive, below 2^63 */
     public QuarantineQueue(long duration) {
+        this(duration, Origin.UNKNOWN);
+    }
+
+    /**
+     * @param duration the quarantine in nanoseconds: positive, below 2^63
+     * @param origin the allocator, named in JFR events
+     */
+    public QuarantineQueue(long duration, Origin origin) {
+        this.origin = Objects.requireNonNull(origin, "origin");
         if (duration <= 0) {
             throw new IllegalArgumentException("quarantine duration " + duration + " ns is not positive");
         }
@@ -94,7 +110,9 @@ public final class QuarantineQueue {
                 t = witness;
             } else if (seq < t) {
                 // Full: the consumer has not freed this slot yet.
-                overflowSize.incrementAndGet();
+                if (overflowSize.incrementAndGet() == 1) { // an overflow episode starts: tell JFR, once
+                    QuarantineOverflowEvent.record(origin, RING_CAPACITY, size(), duration);
+                }
                 overflow.add(new Entry(releasedAt, key, ref));
                 return;
             } else {
