@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -50,6 +51,8 @@ class SoakTest {
     static final double GROWTH_FACTOR = 1.5;
     static final long HEAP_SLACK_MIB = 16;
     static final long QUARANTINE_SLACK = 256;
+    /** How long the threads may take to finish their last operation and release everything once told to stop. */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     /** Participant 0 of the {@link SoakSequence} is the configuration thread; workers are 1..n. */
     static final int CONFIG = 0;
 
@@ -168,7 +171,10 @@ class SoakTest {
         for (int t = 1; t <= threads; t++) {
             running.add(new Thread(new Worker(t, subjects, sequence, start), "soak-worker-" + t));
         }
-        running.forEach(Thread::start);
+        running.forEach(t -> {
+            t.setDaemon(true); // a thread that hangs is reported below, and must not keep the JVM alive
+            t.start();
+        });
 
         final Runtime runtime = Runtime.getRuntime();
         final long sampleMillis = Math.max(250, Math.min(30_000, duration.toMillis() / 60));
@@ -194,12 +200,22 @@ class SoakTest {
             }
         }
         stop = true;
+        final List<String> problems = new ArrayList<>();
+        final long joinBy = System.nanoTime() + STOP_TIMEOUT.toNanos();
         for (Thread t : running) {
-            t.join();
+            t.join(Math.max(1, (joinBy - System.nanoTime()) / 1_000_000));
         }
         final double seconds = (System.nanoTime() - began) / 1e9;
+        for (Thread t : running) {
+            if (t.isAlive()) { // a call that never returns, or a judgement that waits forever
+                problems.add(t.getName() + " did not stop within " + STOP_TIMEOUT + ": "
+                    + Arrays.toString(t.getStackTrace()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new AssertionError("threads hang: " + problems);
+        }
 
-        final List<String> problems = new ArrayList<>();
         final String heap = growth("heap used after GC (bytes)", samples, 0, HEAP_SLACK_MIB * 1048576, problems);
         final String quarantineA = growth("quarantined entries of A", samples, 1, QUARANTINE_SLACK, problems);
         final String quarantineB = growth("quarantined entries of B", samples, 2, QUARANTINE_SLACK, problems);
