@@ -634,7 +634,6 @@ public final class PortAllocator {
      *     at least one live or quarantined connect-style tuple. Quarantine expiry is lazy: a port whose
      *     quarantine has passed still counts as held until an acquisition expires it (every acquisition expires
      *     a few due entries, and one that would otherwise fail expires all of them).
-     * @return whether the port is held at the moment of the call
      * @throws IllegalArgumentException if the port is outside 1..65535
      */
     public boolean isHeld(int port) {

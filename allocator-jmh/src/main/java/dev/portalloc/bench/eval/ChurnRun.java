@@ -5,6 +5,7 @@ import dev.portalloc.PortAllocator;
 import dev.portalloc.PortSet;
 
 import org.HdrHistogram.Histogram;
+import org.hipparchus.util.ResizableDoubleArray;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -44,11 +45,11 @@ final class ChurnRun {
 
     private final AllocationLog log = new AllocationLog();
     private final Histogram latencyNanos = new Histogram(3_600_000_000_000L, 3);
-    private final DoubleList probes = new DoubleList();
-    private final DoubleList portReuseAllocations = new DoubleList();
-    private final DoubleList portReuseSeconds = new DoubleList();
-    private final DoubleList tupleReuseAllocations = new DoubleList();
-    private final DoubleList tupleReuseSeconds = new DoubleList();
+    private final ResizableDoubleArray probes = new ResizableDoubleArray();
+    private final ResizableDoubleArray portReuseAllocations = new ResizableDoubleArray();
+    private final ResizableDoubleArray portReuseSeconds = new ResizableDoubleArray();
+    private final ResizableDoubleArray tupleReuseAllocations = new ResizableDoubleArray();
+    private final ResizableDoubleArray tupleReuseSeconds = new ResizableDoubleArray();
     private final PriorityQueue<Connection> live = new PriorityQueue<>((a, b) -> Double.compare(a.end, b.end));
     private final long[] portReleasedAt = new long[65536];
     private final double[] portReleasedTime = new double[65536];
@@ -185,7 +186,7 @@ final class ChurnRun {
         final int port = subject.allocate(d);
         final long elapsed = System.nanoTime() - start;
         if (probesBefore >= 0) {
-            probes.add(subject.probes() - probesBefore);
+            probes.addElement(subject.probes() - probesBefore);
         }
         if (port == PortAllocator.NONE) {
             ledger.failed(d, nowNanos);
@@ -202,13 +203,13 @@ final class ChurnRun {
             }
             log.add(index, port, choices);
             if (portReleasedAt[port] >= 0) {
-                portReuseAllocations.add(allocations - 1 - portReleasedAt[port]);
-                portReuseSeconds.add(clock.seconds() - portReleasedTime[port]);
+                portReuseAllocations.addElement(allocations - 1 - portReleasedAt[port]);
+                portReuseSeconds.addElement(clock.seconds() - portReleasedTime[port]);
             }
             final double[] tuple = tupleReleased.get(tupleKey(tupleIndex(index), port));
             if (tuple != null) {
-                tupleReuseAllocations.add(perDestination[0] - 1 - tuple[0]);
-                tupleReuseSeconds.add(clock.seconds() - tuple[1]);
+                tupleReuseAllocations.addElement(perDestination[0] - 1 - tuple[0]);
+                tupleReuseSeconds.addElement(clock.seconds() - tuple[1]);
             }
         }
         return port;
@@ -239,7 +240,7 @@ final class ChurnRun {
      * @return candidates examined ({@link Subject#probes()} difference) per measured workload allocation, granted
      *     or failed, in order; empty when the subject does not count probes
      */
-    DoubleList probes() {
+    ResizableDoubleArray probes() {
         return probes;
     }
 
@@ -255,19 +256,19 @@ final class ChurnRun {
         return occupancySamples == 0 ? 0 : occupancySum / occupancySamples;
     }
 
-    DoubleList portReuseAllocations() {
+    ResizableDoubleArray portReuseAllocations() {
         return portReuseAllocations;
     }
 
-    DoubleList portReuseSeconds() {
+    ResizableDoubleArray portReuseSeconds() {
         return portReuseSeconds;
     }
 
-    DoubleList tupleReuseAllocations() {
+    ResizableDoubleArray tupleReuseAllocations() {
         return tupleReuseAllocations;
     }
 
-    DoubleList tupleReuseSeconds() {
+    ResizableDoubleArray tupleReuseSeconds() {
         return tupleReuseSeconds;
     }
 }

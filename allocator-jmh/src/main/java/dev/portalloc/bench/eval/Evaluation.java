@@ -258,7 +258,7 @@ final class Evaluation {
             results.add("quality", a, wl, occ, m + "minEntropyBits", v.minEntropyBits());
             results.add("quality", a, wl, occ, m + "minEntropyIsLowerBound", v.minEntropyIsLowerBound() ? 1 : 0);
         }
-        final double[] probes = run.probes().toArray();
+        final double[] probes = run.probes().getElements();
         if (probes.length > 0) {
             final double[] p = Statistics.meanP50P99Max(probes);
             results.add("quality", a, wl, occ, "probes.mean", p[0]);
@@ -293,10 +293,10 @@ final class Evaluation {
     }
 
     private void reuse(String a, String wl, double occ, String prefix, ChurnRun run) {
-        summary(a, wl, occ, prefix + "port.allocations.", run.portReuseAllocations().toArray());
-        summary(a, wl, occ, prefix + "port.seconds.", run.portReuseSeconds().toArray());
-        summary(a, wl, occ, prefix + "tuple.allocations.", run.tupleReuseAllocations().toArray());
-        summary(a, wl, occ, prefix + "tuple.seconds.", run.tupleReuseSeconds().toArray());
+        summary(a, wl, occ, prefix + "port.allocations.", run.portReuseAllocations().getElements());
+        summary(a, wl, occ, prefix + "port.seconds.", run.portReuseSeconds().getElements());
+        summary(a, wl, occ, prefix + "tuple.allocations.", run.tupleReuseAllocations().getElements());
+        summary(a, wl, occ, prefix + "tuple.seconds.", run.tupleReuseSeconds().getElements());
     }
 
     private void summary(String a, String wl, double occ, String prefix, double[] values) {

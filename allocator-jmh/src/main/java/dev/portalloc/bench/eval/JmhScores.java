@@ -1,21 +1,39 @@
 package dev.portalloc.bench.eval;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The primary scores of a JMH JSON result file, keyed by the benchmark's simple name (class and method, e.g.
+ * The primary scores of a JMH JSON result file (read with Jackson), keyed by the benchmark's simple name (class and method, e.g.
  * {@code ExclusiveAllocationBenchmark.allocator}) and its {@code occupancy} parameter (empty when it has none).
  *
  * <p>Thread-safety: immutable after reading.
  */
 final class JmhScores {
+    /**
+     * Strict about what follows the array (as a result file must end there), lenient about the unquoted
+     * {@code NaN} some JSON writers emit for a missing error.
+     */
+    private static final ObjectReader READER = JsonMapper.builder()
+        .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .build()
+        .reader();
+
     /**
      * One score.
      *
@@ -32,7 +50,7 @@ final class JmhScores {
     }
 
     private final Map<String, Score> scores = new LinkedHashMap<>();
-    private final List<Score> runs = new java.util.ArrayList<>();
+    private final List<Score> runs = new ArrayList<>();
 
     private JmhScores() {
     }
@@ -47,38 +65,65 @@ final class JmhScores {
         return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
     }
 
+    /**
+     * @param json the text of a JMH result file written with {@code -rf json}
+     * @param name the file's name, for messages
+     * @return its scores
+     * @throws IllegalArgumentException if it is not JSON (the message gives line, column and offset) or not a JMH
+     *     result
+     */
     static JmhScores parse(String json, String name) {
-        final Object root = Json.parse(json);
-        if (!(root instanceof List<?> list)) {
+        final JsonNode root;
+        try {
+            root = READER.readTree(json);
+        } catch (JsonProcessingException e) {
+            final JsonLocation at = e.getLocation();
+            throw new IllegalArgumentException(name + " is not valid JSON: " + e.getOriginalMessage()
+                + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()
+                    + " (offset " + at.getCharOffset() + ")"), e);
+        }
+        if (root == null || !root.isArray()) {
             throw new IllegalArgumentException(name + " is not a JMH JSON result (expected an array of runs)");
         }
         final JmhScores out = new JmhScores();
-        for (Object o : list) {
-            if (!(o instanceof Map<?, ?> run) || !(run.get("benchmark") instanceof String fqn)
-                || !(run.get("primaryMetric") instanceof Map<?, ?> metric)) {
+        for (JsonNode run : root) {
+            final JsonNode benchmark = run.get("benchmark");
+            final JsonNode metric = run.get("primaryMetric");
+            if (benchmark == null || !benchmark.isTextual() || metric == null || !metric.isObject()) {
                 throw new IllegalArgumentException(name + " is not a JMH JSON result (a run lacks benchmark or primaryMetric)");
             }
+            final String fqn = benchmark.textValue();
             final String[] parts = fqn.split("\\.");
             final String simple = parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : fqn;
             String occupancy = "";
             final Map<String, String> all = new LinkedHashMap<>();
-            if (run.get("params") instanceof Map<?, ?> params) {
-                for (Map.Entry<?, ?> e : params.entrySet()) {
-                    all.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+            final JsonNode params = run.get("params");
+            if (params != null && params.isObject()) {
+                for (Map.Entry<String, JsonNode> e : params.properties()) {
+                    all.put(e.getKey(), e.getValue().isTextual() ? e.getValue().textValue() : e.getValue().toString());
                 }
-                if (params.get("occupancy") instanceof String occ) {
-                    occupancy = occ;
+                final JsonNode occ = params.get("occupancy");
+                if (occ != null && occ.isTextual()) {
+                    occupancy = occ.textValue();
                 }
             }
-            final int threads = run.get("threads") instanceof Double t ? t.intValue() : 1;
-            final double score = metric.get("score") instanceof Double s ? s : Double.NaN;
-            final double error = metric.get("scoreError") instanceof Double e ? e : Double.NaN;
-            final String unit = metric.get("scoreUnit") instanceof String u ? u : "";
-            final Score s = new Score(simple, occupancy, threads, score, error, unit, Map.copyOf(all));
+            final JsonNode threads = run.get("threads");
+            final Score s = new Score(simple, occupancy, threads != null && threads.isNumber() ? threads.intValue() : 1,
+                number(metric.get("score")), number(metric.get("scoreError")), text(metric.get("scoreUnit")),
+                Map.copyOf(all));
             out.scores.put(key(simple, occupancy), s);
             out.runs.add(s);
         }
         return out;
+    }
+
+    /** JMH writes an undefined score or error as the string {@code "NaN"}; anything but a number reads as NaN. */
+    private static double number(JsonNode node) {
+        return node != null && node.isNumber() ? node.doubleValue() : Double.NaN;
+    }
+
+    private static String text(JsonNode node) {
+        return node != null && node.isTextual() ? node.textValue() : "";
     }
 
     private static String key(String benchmark, String occupancy) {

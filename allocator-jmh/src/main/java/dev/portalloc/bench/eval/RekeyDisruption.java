@@ -36,13 +36,13 @@ final class RekeyDisruption {
     static Figures measure(ChurnRun run, Subject subject, int window) {
         run.fill();
         run.measure(window);
-        final double[] first = run.tupleReuseAllocations().toArray();
+        final double[] first = run.tupleReuseAllocations().getElements();
         run.measure(window);
-        final double[] control = tail(run.tupleReuseAllocations().toArray(), first.length);
+        final double[] control = tail(run.tupleReuseAllocations().getElements(), first.length);
         subject.rekey();
-        final int before = run.tupleReuseAllocations().size();
+        final int before = run.tupleReuseAllocations().getNumElements();
         run.measure(window);
-        final double[] after = tail(run.tupleReuseAllocations().toArray(), before);
+        final double[] after = tail(run.tupleReuseAllocations().getElements(), before);
         final double threshold = first.length == 0 ? 0 : Statistics.percentile(first, 1);
         return new Figures(threshold, fractionBelow(control, threshold), fractionBelow(after, threshold),
             after.length == 0 ? Double.NaN : Arrays.stream(after).min().orElse(Double.NaN));

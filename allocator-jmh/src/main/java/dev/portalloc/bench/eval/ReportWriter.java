@@ -1,5 +1,8 @@
 package dev.portalloc.bench.eval;
 
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,12 +60,16 @@ final class ReportWriter {
         Files.writeString(dir.resolve("report.html"), html(), StandardCharsets.UTF_8);
     }
 
-    private String csv() {
-        final StringBuilder sb = new StringBuilder("section,algorithm,workload,occupancy,metric,value\n");
-        for (Results.Row r : results.rows()) {
-            sb.append(r.section()).append(',').append(r.algorithm()).append(',').append(r.workload()).append(',')
-                .append(Double.isNaN(r.occupancy()) ? "" : Double.toString(r.occupancy())).append(',')
-                .append(r.metric()).append(',').append(Double.toString(r.value())).append('\n');
+    /** {@code results.csv}: RFC 4180 (a field is quoted only if it holds a comma, quote or line break), lines end in LF. */
+    private String csv() throws IOException {
+        final CSVFormat format = CSVFormat.RFC4180.builder().setRecordSeparator('\n')
+            .setHeader("section", "algorithm", "workload", "occupancy", "metric", "value").get();
+        final StringBuilder sb = new StringBuilder();
+        try (CSVPrinter printer = new CSVPrinter(sb, format)) {
+            for (Results.Row r : results.rows()) {
+                printer.printRecord(r.section(), r.algorithm(), r.workload(),
+                    Double.isNaN(r.occupancy()) ? "" : Double.toString(r.occupancy()), r.metric(), Double.toString(r.value()));
+            }
         }
         return sb.toString();
     }

@@ -4,6 +4,7 @@ import dev.portalloc.PortSet;
 
 import org.hipparchus.stat.correlation.PearsonsCorrelation;
 import org.hipparchus.stat.inference.ChiSquareTest;
+import org.hipparchus.util.ResizableDoubleArray;
 
 /**
  * Metric 7: how evenly the workload's allocations spread over the selectable ports.
@@ -52,14 +53,14 @@ final class Uniformity {
         final PortSet selectable = ports.minus(reserved);
         final int n = selectable.size();
         final long[] perPort = new long[n];
-        final DoubleList sequence = new DoubleList();
+        final ResizableDoubleArray sequence = new ResizableDoubleArray();
         for (int i = 0; i < log.size(); i++) {
             if (log.isWorkload(i)) {
                 perPort[selectable.rank(log.port(i))]++;
-                sequence.add(log.port(i));
+                sequence.addElement(log.port(i));
             }
         }
-        return fromCounts(perPort, sequence.toArray(), selectable, ports, reserved);
+        return fromCounts(perPort, sequence.getElements(), selectable, ports, reserved);
     }
 
     /**

@@ -14,7 +14,7 @@ class ProbesPerAllocationTest {
             : Fixtures.exclusive(algorithm, Fixtures.LINUX, PortSet.empty(), 7, clock);
         final ChurnRun run = Fixtures.churn(s, clock, Fixtures.LINUX,
             Fixtures.workload(occupancy, Popularity.Kind.UNIFORM, 100, 2000, 0), 8);
-        return run.probes().toArray();
+        return run.probes().getElements();
     }
 
     @Test
@@ -57,6 +57,6 @@ class ProbesPerAllocationTest {
         final SimulatedClock clock = new SimulatedClock();
         final ChurnRun run = Fixtures.churn(new ModelSubjects.RewindingSequential(ports), clock, ports,
             Fixtures.workload(0.5, Popularity.Kind.UNIFORM, 1, 200, 0), 9);
-        assertThat(run.probes().size()).isZero();
+        assertThat(run.probes().getNumElements()).isZero();
     }
 }

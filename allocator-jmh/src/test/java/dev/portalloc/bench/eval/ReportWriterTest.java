@@ -27,4 +27,17 @@ class ReportWriterTest {
         assertThat(dir.resolve("report.html")).content().contains("data:image/png;base64,");
         assertThat(dir.resolve("results.csv")).content().contains("speed,ExclusiveAllocationBenchmark.operatingSystem,1t,,score,12000.0");
     }
+
+    @Test
+    void csvHasOneLinePerFigureAndQuotesOnlyFieldsThatNeedIt(@TempDir Path dir) throws IOException {
+        final Results results = new Results();
+        results.add("quality", "uniform", "zipf/lognormal", 0.5, "guess.P1", 0.25);
+        results.add("trace", "a \"quoted\", label", "-", Double.NaN, "opens", 3);
+        new ReportWriter(EvaluationSettings.parse(EvaluationSettings.defaults(false)), results, new ArrayList<>(),
+            List.of(), List.of("test")).write(dir);
+        assertThat(java.nio.file.Files.readString(dir.resolve("results.csv"))).isEqualTo(
+            "section,algorithm,workload,occupancy,metric,value\n"
+                + "quality,uniform,zipf/lognormal,0.5,guess.P1,0.25\n"
+                + "trace,\"a \"\"quoted\"\", label\",-,,opens,3.0\n");
+    }
 }

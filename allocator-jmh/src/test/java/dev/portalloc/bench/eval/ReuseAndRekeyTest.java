@@ -13,10 +13,10 @@ class ReuseAndRekeyTest {
         final SimulatedClock clock = new SimulatedClock();
         final Subject s = Fixtures.exclusive("bsdSequential", ports, PortSet.empty(), 1, clock);
         final ChurnRun run = Fixtures.churn(s, clock, ports, Fixtures.workload(0, Popularity.Kind.UNIFORM, 1, 1000, 0), 2);
-        final double[] intervals = run.portReuseAllocations().toArray();
+        final double[] intervals = run.portReuseAllocations().getElements();
         assertThat(intervals).hasSize(900).containsOnly(99.0);
         // one destination: the tuple interval counts allocations to it, the same 99
-        assertThat(run.tupleReuseAllocations().toArray()).containsOnly(99.0);
+        assertThat(run.tupleReuseAllocations().getElements()).containsOnly(99.0);
     }
 
     @Test
