@@ -1,6 +1,8 @@
 package dev.portalloc;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,6 +48,35 @@ class UniformityTest {
         int perPort = 300;
         long[] counts = sample(a, free, perPort * free.size());
         assertThat(ChiSquare.statistic(counts, perPort)).isLessThan(ChiSquare.criticalValue(free.size() - 1));
+    }
+
+    /**
+     * The uniform probes draw offsets over a power-of-two cover of the selectable span and reject those outside
+     * it: spans whose cover reaches past port 65535, sets of several ranges (selectable mask), a set that fills
+     * a tiny part of its cover (probes nearly always miss: the exact pass decides) and a single port, each about
+     * half held in an irregular pattern.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"60000-65535", "1-65535", "20000-20999,21500-21999", "1000-1099,60000-60099", "4242"})
+    void uniformOverTheProbeCoverOfEverySpan(String spec) {
+        PortSet ports = PortSet.parse(spec);
+        PortAllocator a = PortAllocator.builder().ports(ports).seed(spec.hashCode()).build();
+        java.util.List<Integer> freeList = new java.util.ArrayList<>();
+        for (int p : ports.toArray()) {
+            if (ports.size() > 1 && (Integer.bitCount(p * 0x9E3779B1) & 1) == 0) {
+                assertThat(a.tryAcquire(p)).isTrue();
+            } else {
+                freeList.add(p);
+            }
+        }
+        PortSet free = PortSet.of(freeList.stream().mapToInt(Integer::intValue).toArray());
+        int perPort = ports.size() > 10_000 ? 20 : 100;
+        long[] counts = sample(a, free, perPort * free.size());
+        if (free.size() > 1) {
+            assertThat(ChiSquare.statistic(counts, perPort)).isLessThan(ChiSquare.criticalValue(free.size() - 1));
+        } else {
+            assertThat(counts).containsExactly(perPort);
+        }
     }
 
     /** Acquire, record, release, many times; counts indexed by rank within {@code expected}. */

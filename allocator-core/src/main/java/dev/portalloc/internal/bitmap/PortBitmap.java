@@ -106,6 +106,10 @@ public final class PortBitmap {
      * dominated 2-thread acquire+release at 50 %).
      */
     static final int FAST_PROBES = 16;
+    /** Candidates per round of {@link #select(IndexSource, Selection)}: four 16-bit offsets from one 64-bit draw. */
+    static final int PROBES_PER_ROUND = 4;
+    /** Rounds of probes before the exact pass: {@value #FAST_PROBES} candidates. */
+    static final int PROBE_ROUNDS = FAST_PROBES / PROBES_PER_ROUND;
 
     static final long HELD_BITS = 0xFFFF_FFFFL;
     /**
@@ -227,15 +231,40 @@ public final class PortBitmap {
         // When the last exact pass over the allocator-wide selection found under 1/32 of it free, probes would
         // mostly miss: go straight to the exact pass. The hint is a plain field (a racy read only changes
         // which of two uniform methods runs); exact passes refresh it.
-        final int probes = view == selection && sparse ? 0 : FAST_PROBES;
-        for (int probe = 0; probe < probes; probe++) {
-            final int port = view.nth(random.nextIndex(n));
-            if (claim(wordIndex(port), heldBit(port))) {
-                random.countProbes(probe + 1); // one tally write per call, not per probe
-                return port;
+        final int rounds = view == selection && sparse ? 0 : PROBE_ROUNDS;
+        final long[] words = this.words;
+        final long[] masks = view.maskWords();
+        final int lo = view.lo();
+        final int spanLast = view.spanLast();
+        final int cover = view.coverMask();
+        final int firstWord = view.firstWord();
+        final int lastMaskIndex = masks == null ? 0 : masks.length - 1;
+        for (int round = 0; round < rounds; round++) {
+            final long bits = random.nextBits();
+            // Four candidates per round, tested without a branch: ok bit j says candidate j is inside the span,
+            // selectable and free (plain loads: a stale word only makes the claim's CAS below fail or retry).
+            int ok = 0;
+            for (int j = 0; j < PROBES_PER_ROUND; j++) {
+                final int offset = (int) (bits >>> (16 * j)) & cover;
+                final int port = lo + offset;
+                // Past the span (then inside == 0) the indices are clamped into their arrays.
+                final int w = (port >>> 5) & (WORDS - 1);
+                final long selectable = masks == null ? HELD_BITS
+                    : masks[Math.min((port >>> 5) - firstWord, lastMaskIndex)];
+                final long candidate = ~words[w] & selectable;
+                final int inside = (spanLast - offset) >>> 31 ^ 1; // offset <= spanLast
+                ok |= ((int) (candidate >>> (port & 31)) & inside & 1) << j;
+            }
+            if (ok != 0) {
+                final int j = Integer.numberOfTrailingZeros(ok);
+                final int port = lo + ((int) (bits >>> (16 * j)) & cover);
+                if (claim(wordIndex(port), heldBit(port))) {
+                    random.countProbes(round * PROBES_PER_ROUND + j + 1); // one tally write per call
+                    return port;
+                }
             }
         }
-        random.countProbes(probes);
+        random.countProbes(rounds * PROBES_PER_ROUND);
         return selectExact(random, view, view.countedBlocks());
     }
 

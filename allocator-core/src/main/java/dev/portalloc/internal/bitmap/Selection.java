@@ -24,6 +24,11 @@ public final class Selection {
     private final int lo;
     private final int hi;
     private final int size;
+    /**
+     * The probe cover of the span {@code lo..hi}: offsets {@code 0..coverMask} (a power of two minus one, at most
+     * 65535), of which {@code 0..hi-lo} are inside the span. See {@code PortBitmap.select}.
+     */
+    private final int coverMask;
     /** Bit b: all {@value PortBitmap#PORTS_PER_BLOCK} ports of summary block b are selectable. */
     private final long countedBlocks;
     /** For a single range: the masks of its first and last words. */
@@ -56,6 +61,7 @@ public final class Selection {
         if (size == 0) {
             lo = 1;
             hi = 0;
+            coverMask = 0;
             firstWord = Integer.MAX_VALUE; // empty span: min/max with another span ignore it
             lastWord = Integer.MIN_VALUE;
             mask = null;
@@ -65,6 +71,7 @@ public final class Selection {
         }
         lo = selectable.first();
         hi = selectable.last();
+        coverMask = hi == lo ? 0 : -1 >>> Integer.numberOfLeadingZeros(hi - lo); // smallest 2^k - 1 >= hi - lo
         firstWord = PortBitmap.wordIndex(lo);
         lastWord = PortBitmap.wordIndex(hi);
         firstMask = rangeMask(firstWord, lo, hi);
@@ -134,6 +141,24 @@ public final class Selection {
      */
     long[] maskWords() {
         return mask;
+    }
+
+    /** @return the lowest selectable port (the span's first; 1 for an empty selection) */
+    public int lo() {
+        return lo;
+    }
+
+    /** @return the span's length minus one: {@code hi - lo} (negative for an empty selection) */
+    public int spanLast() {
+        return hi - lo;
+    }
+
+    /**
+     * @return {@code 2^k - 1} for the smallest k with {@code 2^k > hi - lo}: the offsets {@code 0..coverMask} from
+     *     {@link #lo()} cover the span, and at least half of them lie inside it
+     */
+    public int coverMask() {
+        return coverMask;
     }
 
     /** @return the {@code index}-th selectable port in ascending order (the RFC 6056 index space) */

@@ -18,6 +18,22 @@ public interface IndexSource {
     int nextIndex(int bound);
 
     /**
+     * 64 uniformly random bits: four 16-bit slices, the candidate offsets of one round of uniform probes
+     * ({@code PortBitmap.select}). The default composes four {@code nextIndex(65536)} draws, so a scripted source
+     * steers probes as before (one that always draws 0 probes the selection's lowest port); {@link RandomSource}
+     * reads the 8 bytes from its keystream instead.
+     *
+     * @return the bits
+     */
+    default long nextBits() {
+        long bits = 0L;
+        for (int slice = 0; slice < 4; slice++) {
+            bits |= (long) nextIndex(1 << 16) << (16 * slice);
+        }
+        return bits;
+    }
+
+    /**
      * Adds to the calling thread's tally of examined candidates: ports tested by a probe or by
      * {@code check_suitable_port}, and bitmap words or block bounds read by a scan ({@code AllocatorStats.probes}).
      * Selection code reports its work here because this is the one per-thread object it already holds.

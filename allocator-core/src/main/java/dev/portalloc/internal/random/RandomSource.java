@@ -235,6 +235,18 @@ public final class RandomSource implements RandomGenerator, IndexSource {
         return (long) PROBES.getOpaque(this);
     }
 
+    /** 64 bits of the AES/CTR keystream, as for {@link #nextIndex(int)}. */
+    @Override
+    public long nextBits() {
+        int offset = batchOffset;
+        if (offset > BATCH_BYTES - 8) {
+            refill(); // the < 8 bytes left (4 at most: draws take 4 or 8) are skipped
+            offset = 0;
+        }
+        batchOffset = offset + 8;
+        return (long) LONG_LE.get(batch, offset);
+    }
+
     /** @return the next 32 bits of the keystream, as an unsigned value */
     private long next32() {
         int offset = batchOffset;

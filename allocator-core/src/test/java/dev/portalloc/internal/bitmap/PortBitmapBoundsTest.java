@@ -147,13 +147,18 @@ class PortBitmapBoundsTest {
         assertThat(bound).as("the bound overstates").isGreaterThan(freeCount + 100);
         final RandomSource real = RandomSource.fromSeed(5, 0);
         final int[] drawsSeen = new int[2];
-        final IndexSource missingProbes = n -> {
-            if (n == block.size()) {
+        final IndexSource missingProbes = new IndexSource() {
+            @Override
+            public long nextBits() {
                 drawsSeen[0]++;
-                return 0; // a probe: port 1024, held
+                return 0L; // a round of four probes, all at offset 0: port 1024, held
             }
-            drawsSeen[1]++;
-            return real.nextIndex(n);
+
+            @Override
+            public int nextIndex(int n) {
+                drawsSeen[1]++;
+                return real.nextIndex(n);
+            }
         };
         final long[] counts = new long[65536];
         final int selections = 200 * freeCount;

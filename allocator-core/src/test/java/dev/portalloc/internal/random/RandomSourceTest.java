@@ -206,6 +206,40 @@ class RandomSourceTest {
         }
     }
 
+    /**
+     * nextBits reads the next 8 bytes (little-endian) of the same keystream as nextIndex, skipping the 4 bytes a
+     * batch may have left: recomputed with the JDK's cipher over interleaved 4- and 8-byte draws and several refills.
+     */
+    @Test
+    void nextBitsReadsEightKeystreamBytesSkippingABatchTail() throws Exception {
+        long k0 = 0x0123456789abcdefL;
+        long k1 = 0xfedcba9876543210L;
+        byte[] key = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 0, 0))
+                .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 1, 0)).array();
+        javax.crypto.Cipher aes = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
+        aes.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(key, "AES"),
+                new javax.crypto.spec.IvParameterSpec(new byte[16]));
+        java.nio.ByteBuffer keystream = java.nio.ByteBuffer.wrap(aes.update(new byte[RandomSource.BATCH_BYTES * 8]))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        RandomSource r = new RandomSource(k0, k1);
+        int skipped = 0;
+        for (int i = 0; i < 300; i++) {
+            if (i % 3 == 0) { // a 4-byte draw (bound 2^30: Lemire never rejects), so 8-byte reads straddle batch ends
+                long expected = Integer.toUnsignedLong(keystream.getInt()) >>> 2;
+                assertThat(r.nextIndex(1 << 30)).as("draw %d", i).isEqualTo((int) expected);
+                continue;
+            }
+            int inBatch = keystream.position() % RandomSource.BATCH_BYTES;
+            if (inBatch > RandomSource.BATCH_BYTES - 8) {
+                keystream.position(keystream.position() + RandomSource.BATCH_BYTES - inBatch);
+                skipped++;
+            }
+            assertThat(r.nextBits()).as("draw %d", i).isEqualTo(keystream.getLong());
+        }
+        assertThat(skipped).as("batch tails skipped").isPositive();
+    }
+
     /** Pins seeded selection draws, as {@link #seededSequencesAreStable()} pins nextLong. */
     @Test
     void seededIndexSequencesAreStable() {
