@@ -78,7 +78,9 @@ class HotDestinationTest {
         for (int i = 0; i < 100; i++) {
             exclusive.release(exclusive.acquire());
         }
-        assertThat(exclusive.stats().probes()).isEqualTo(100);
+        // Exclusive probes draw offsets over the power-of-two cover of the range and skip those past its end
+        // (28,232 of 32,768 are inside), so an empty allocator examines 1.16 candidates per acquisition on average.
+        assertThat(exclusive.stats().probes()).isBetween(100L, 140L);
         final PortAllocator connect = PortAllocator.builder().ports(RANGE).seed(3).build();
         for (int i = 0; i < 100; i++) {
             connect.release(connect.acquire(BACKEND), BACKEND);
