@@ -14,12 +14,17 @@ import java.util.function.BiConsumer;
  * <p>Why not a {@link java.lang.ref.Cleaner}: {@code Cleaner.create()} starts a thread, and the library never
  * starts threads. The mechanism is the one a Cleaner uses inside, a {@link PhantomReference} per lease on a
  * {@link ReferenceQueue} that the JVM's own reference handler fills after a collection, but the queue is drained
- * by the library's own calls instead of a thread of ours: every lease creation and every {@link PortLease#close()}
- * first reports what the collector has found since (as Netty's {@code ResourceLeakDetector} does on each new
- * tracked buffer). A leak is therefore reported at the next lease operation after the collection that found it,
- * by whichever thread makes it.
+ * by the library's own calls instead of a thread of ours: every lease creation (before it tracks the new lease),
+ * every {@link PortLease#close()} (after it released the port) and every {@link PortAllocator#stats()} (so a
+ * metrics scrape surfaces leaks) reports what the collector has found since (as Netty's
+ * {@code ResourceLeakDetector} does on each new tracked buffer). A leak is therefore reported at the next such
+ * call, on any allocator, after the collection that found it, by whichever thread makes it.
  *
- * <p>The cost, off the allocation hot path: a phantom reference and an entry in a concurrent set per lease; with
+ * <p>A tracker holds the lease's description (a string), not its allocator: the set of open trackers is static,
+ * and a leaked lease must not keep its allocator (and what observes it, such as metrics gauges) alive for good.
+ *
+ * <p>The cost, off the allocation hot path: a phantom reference, its description string and an entry in a
+ * concurrent set per lease; with
  * {@value #TRACE_PROPERTY}{@code =true}, also a stack trace captured at acquisition.
  *
  * <p>Thread-safe: the set and the queue are concurrent, and a tracker leaves the set exactly once (closed or
@@ -45,17 +50,14 @@ final class LeaseLeaks {
 
     /** What a leak report needs once the lease itself is gone; the referent is the lease. */
     static final class Tracker extends PhantomReference<PortLease> {
-        final PortAllocator allocator;
-        final int port;
-        final Destination destination;
+        /** The lease's protocol, local address, port and destination, as {@link PortLease#describe} gives them. */
+        final String description;
         /** Where the lease was acquired, or null unless {@value #TRACE_PROPERTY} was on. */
         final Throwable acquiredAt;
 
-        Tracker(PortLease lease, PortAllocator allocator, int port, Destination destination, Throwable acquiredAt) {
+        Tracker(PortLease lease, String description, Throwable acquiredAt) {
             super(lease, QUEUE);
-            this.allocator = allocator;
-            this.port = port;
-            this.destination = destination;
+            this.description = description;
             this.acquiredAt = acquiredAt;
         }
     }
@@ -65,7 +67,7 @@ final class LeaseLeaks {
         reportLeaks();
         final Throwable acquiredAt = Boolean.getBoolean(TRACE_PROPERTY)
             ? new Throwable("lease of port " + port + " acquired here") : null;
-        final Tracker t = new Tracker(lease, allocator, port, destination, acquiredAt);
+        final Tracker t = new Tracker(lease, PortLease.describe(allocator, port, destination), acquiredAt);
         OPEN.add(t);
         return t;
     }
@@ -90,7 +92,7 @@ final class LeaseLeaks {
     }
 
     private static void report(Tracker t) {
-        final String message = "PortLease leaked: " + PortLease.describe(t.allocator, t.port, t.destination)
+        final String message = "PortLease leaked: " + t.description
             + " was never closed and stays held: the allocator does not release it, since a socket may still use"
             + " the port. Close every lease (try-with-resources)"
             + (t.acquiredAt == null ? "; run with -D" + TRACE_PROPERTY + "=true to see where it was acquired."

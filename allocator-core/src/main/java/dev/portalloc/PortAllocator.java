@@ -574,7 +574,7 @@ public final class PortAllocator {
      * @see PortLease
      */
     public PortLease lease() {
-        return new PortLease(this, acquire(), null);
+        return leaseOf(acquire(), null);
     }
 
     /**
@@ -585,7 +585,7 @@ public final class PortAllocator {
      */
     public PortLease tryLease() {
         final int port = tryAcquire();
-        return port == NONE ? null : new PortLease(this, port, null);
+        return port == NONE ? null : leaseOf(port, null);
     }
 
     /**
@@ -598,7 +598,7 @@ public final class PortAllocator {
      * @see PortLease
      */
     public PortLease lease(Destination d) {
-        return new PortLease(this, acquire(d), d);
+        return leaseOf(acquire(d), d);
     }
 
     /**
@@ -611,7 +611,28 @@ public final class PortAllocator {
      */
     public PortLease tryLease(Destination d) {
         final int port = tryAcquire(d);
-        return port == NONE ? null : new PortLease(this, port, d);
+        return port == NONE ? null : leaseOf(port, d);
+    }
+
+    /**
+     * Wraps a port (or tuple) just acquired in a lease; if that fails (leak reporting, memory), releases it again,
+     * because nobody else knows it is held.
+     */
+    private PortLease leaseOf(int port, Destination d) {
+        try {
+            return new PortLease(this, port, d);
+        } catch (Throwable t) {
+            try {
+                if (d == null) {
+                    release(port);
+                } else {
+                    release(port, d);
+                }
+            } catch (RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
     }
 
     /** @return the protocol given to the builder (hash input and messages) */
@@ -706,8 +727,14 @@ public final class PortAllocator {
         return bitmap.selection().automatic();
     }
 
-    /** @return a weakly consistent snapshot of sizes and counters */
+    /**
+     * Also reports {@link PortLease}s found leaked since the last lease operation (see {@link PortLease}), so
+     * that reading statistics, a metrics scrape for instance, surfaces leaks; this is off the hot path.
+     *
+     * @return a weakly consistent snapshot of sizes and counters
+     */
     public AllocatorStats stats() {
+        LeaseLeaks.reportLeaks();
         final Selection s = bitmap.selection();
         final long[] totals = threads.totals();
         final FlowTable f = flows;

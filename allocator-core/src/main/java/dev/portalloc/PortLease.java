@@ -39,8 +39,11 @@ import java.net.InetSocketAddress;
  * destination; with {@code -Dportalloc.leaseLeakTrace=true} leases also record where they were acquired and the
  * report includes that stack trace (a stack walk per lease, so it is off by default). The library starts no
  * thread for this, so no {@link java.lang.ref.Cleaner}: the JVM queues unreachable leases after a garbage
- * collection, and the next lease created or closed, by any thread, reports them. A program that stops
- * creating and closing leases therefore gets no further reports.
+ * collection, and the next lease created or closed, or the next {@link PortAllocator#stats()} call (of any
+ * allocator, by any thread), reports them: a metrics scrape (such as {@code AllocatorMetrics}, which reads
+ * {@code stats()}) therefore surfaces leaks too. A program that stops creating and closing leases and reading
+ * statistics gets no further reports. The report holds the lease's description, not its allocator, so a leaked
+ * lease does not keep its allocator reachable.
  *
  * <p>A leaked lease's port is <em>not</em> released: it stays held, visible in the allocator's statistics and
  * in the report. Reporting only is what Netty's leak detector does, and here it is also the safe choice: the

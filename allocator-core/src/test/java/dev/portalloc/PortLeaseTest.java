@@ -207,6 +207,77 @@ class PortLeaseTest {
         assertThat(reports).allMatch(x -> !x.message().contains("192.0.2.10:43") || x.message().contains(":" + leaked + " "));
     }
 
+    @Test
+    void aLeaseThatCannotBeCreatedReleasesItsPort() throws Exception {
+        final RuntimeException sinkFailure = new IllegalStateException("report sink failed");
+        LeaseLeaks.reportSink = (message, trace) -> {
+            throw sinkFailure; // fails the next lease creation, after its port was acquired
+        };
+        final PortAllocator a = allocator("44000-44009");
+        final int leaked = leakOne(a);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int failures = 0;
+        while (failures < 2 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(10);
+            // one exclusive and one connect-style creation fail, the tryLease forms each time
+            try {
+                final PortLease l = failures == 0 ? a.tryLease() : a.tryLease(BACKEND);
+                l.close();
+            } catch (IllegalStateException e) {
+                assertThat(e).isSameAs(sinkFailure);
+                failures++;
+                while (failures == 1) { // a second leak, for the connect-style attempt
+                    try {
+                        leakOne(a);
+                        break;
+                    } catch (IllegalStateException another) {
+                        assertThat(another).isSameAs(sinkFailure); // an older leak found meanwhile: try again
+                    }
+                }
+            }
+        }
+        assertThat(failures).as("lease creations failed by the sink").isEqualTo(2);
+        LeaseLeaks.reportSink = null;
+        // the failed creations' ports went back; only the leaked ones (one found, one perhaps not yet) stay held
+        assertThat(a.stats().liveTuples()).isZero();
+        assertThat(a.isHeld(leaked)).isTrue();
+        assertThat(a.stats().heldPorts()).isEqualTo(2);
+    }
+
+    @Test
+    void statsReportsLeaksWithoutAnyLeaseOperation() throws Exception {
+        LeaseLeaks.reportSink = (message, trace) -> reports.add(new Report(message, trace));
+        final PortAllocator a = allocator("45000-45009");
+        final int leaked = leakOne(a);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (reports.stream().noneMatch(r -> r.message().contains(":" + leaked + " was never closed"))) {
+            assertThat(System.nanoTime()).as("no report from stats() within 30 s").isLessThan(deadline);
+            System.gc();
+            Thread.sleep(20);
+            a.stats(); // the only call that can report here
+        }
+    }
+
+    @Test
+    void aLeakedLeaseDoesNotKeepItsAllocatorReachable() throws Exception {
+        final java.lang.ref.WeakReference<PortAllocator> ref = leakFromAnAllocatorDropped();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (ref.get() != null) {
+            assertThat(System.nanoTime()).as("allocator of a leaked lease still reachable after 30 s")
+                .isLessThan(deadline);
+            System.gc();
+            Thread.sleep(20);
+        }
+    }
+
+    /** Leaks a lease of a fresh allocator and drops both; in its own frame so no local keeps them reachable. */
+    private static java.lang.ref.WeakReference<PortAllocator> leakFromAnAllocatorDropped() throws Exception {
+        final PortAllocator a = allocator("46000-46009");
+        leakOne(a);
+        return new java.lang.ref.WeakReference<>(a);
+    }
+
     /** Acquires a lease and drops it; in its own frame so that no local variable keeps it reachable. */
     private static int leakOne(PortAllocator a) {
         return a.lease().port();

@@ -4,6 +4,7 @@ import dev.portalloc.Destination;
 import dev.portalloc.PortAllocator;
 import dev.portalloc.PortExhaustedException;
 import dev.portalloc.PortLease;
+import dev.portalloc.Protocol;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -13,6 +14,7 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,8 +57,13 @@ import java.util.Objects;
  *     {@link PortAllocator#lease()}.</li>
  * <li>Every attempt refused, or the allocator ran out after some refusals: a {@link BindException} naming the
  *     refused ports and the kernel's message, with each refusal as a suppressed exception.</li>
- * <li>Any other failure (an {@code IOException} from {@code bind} or {@code connect}, such as a refused
- *     connection, or a {@link RuntimeException}): the port is released and the exception rethrown at once.</li>
+ * <li>Any other failure (an {@code IOException} from opening the channel, {@code bind} or {@code connect}, such
+ *     as a refused connection; a {@link RuntimeException} or an {@link Error}, from a {@link ChannelSetup} for
+ *     instance): the port is released and the exception rethrown at once.</li>
+ * <li>A call whose sockets are not of the allocator's protocol ({@link #connect} and {@link #openSocketChannel}
+ *     with other than {@code Protocol.TCP}, {@link #openDatagramChannel} with other than {@code Protocol.UDP},
+ *     {@link #bind} of a {@code SocketChannel}, {@code ServerSocketChannel} or {@code DatagramChannel} likewise):
+ *     {@link IllegalArgumentException} naming the protocol, before any port is taken.</li>
  * </ul>
  * No failure leaves a port held. Channels the binder opened are closed on failure; a channel given to
  * {@link #bind} stays open and unbound, the caller's to close.
@@ -119,12 +126,20 @@ public final class PortBinder {
      * @param <C> the channel type
      * @return the channel with its lease; close it to close the channel and release the port
      * @throws PortExhaustedException if the allocator has no free port
+     * @throws IllegalArgumentException if the allocator's protocol is not the channel's (see the class comment)
      * @throws BindException if the kernel refused every port tried (see the class comment)
      * @throws IOException if binding failed otherwise (the port is released)
      */
     public <C extends NetworkChannel> LeasedChannel<C> bind(C channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
+        if (channel instanceof SocketChannel || channel instanceof ServerSocketChannel) {
+            requireProtocol(Protocol.TCP, "binding a " + channel.getClass().getSimpleName());
+        } else if (channel instanceof DatagramChannel) {
+            requireProtocol(Protocol.UDP, "binding a " + channel.getClass().getSimpleName());
+        }
         final Refusals refusals = new Refusals();
+        Throwable failure = null;
+        LeasedChannel<C> result = null;
         try {
             for (int attempt = 0; attempt < maxAttempts; attempt++) {
                 final PortLease lease = attempt == 0 ? allocator.lease() : allocator.tryLease();
@@ -136,15 +151,19 @@ public final class PortBinder {
                 } catch (BindException e) {
                     refusals.add(lease, e);
                     continue;
-                } catch (IOException | RuntimeException e) {
-                    lease.close();
+                } catch (Throwable e) { // an Error or unexpected RuntimeException too: no failure keeps the port
+                    releaseAfterFailure(lease, e);
                     throw e;
                 }
-                return new LeasedChannel<>(channel, lease);
+                result = new LeasedChannel<>(channel, lease);
+                return result;
             }
             throw refusals.exception(null);
+        } catch (Throwable e) {
+            failure = e;
+            throw e;
         } finally {
-            refusals.release();
+            refusals.release(failure, result);
         }
     }
 
@@ -154,10 +173,12 @@ public final class PortBinder {
      *
      * @return the bound channel with its lease
      * @throws PortExhaustedException if the allocator has no free port
+     * @throws IllegalArgumentException if the allocator's protocol is not the channel's (see the class comment)
      * @throws BindException if the kernel refused every port tried
      * @throws IOException if opening or binding failed otherwise
      */
     public LeasedChannel<SocketChannel> openSocketChannel() throws IOException {
+        requireProtocol(Protocol.TCP, "openSocketChannel");
         return bindOrClose(SocketChannel.open(family()));
     }
 
@@ -166,17 +187,19 @@ public final class PortBinder {
      *
      * @return the bound channel with its lease
      * @throws PortExhaustedException if the allocator has no free port
+     * @throws IllegalArgumentException if the allocator's protocol is not the channel's (see the class comment)
      * @throws BindException if the kernel refused every port tried
      * @throws IOException if opening or binding failed otherwise
      */
     public LeasedChannel<DatagramChannel> openDatagramChannel() throws IOException {
+        requireProtocol(Protocol.UDP, "openDatagramChannel");
         return bindOrClose(DatagramChannel.open(family()));
     }
 
     private <C extends NetworkChannel> LeasedChannel<C> bindOrClose(C channel) throws IOException {
         try {
             return bind(channel);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             closeAfterFailure(channel, e);
             throw e;
         }
@@ -188,12 +211,13 @@ public final class PortBinder {
      * ports. The socket gets {@code SO_REUSEADDR} (which lets connected sockets share a local port) and binds to
      * the allocator's local address and the port, then connects; the kernel refuses the connect if the 4-tuple is
      * live (another program's connection, or one of ours in {@code TIME_WAIT}), and the binder tries another port.
-     * The allocator should be {@code Protocol.TCP} with a specific local address (with the wildcard, the kernel
-     * chooses the source address at connect time, and the allocator's tuples are not the kernel's).
+     * The allocator must be {@code Protocol.TCP}, and should have a specific local address (with the wildcard, the
+     * kernel chooses the source address at connect time, and the allocator's tuples are not the kernel's).
      *
      * @param d the destination
      * @return the connected channel with its lease; close it to close the channel and release the tuple
      * @throws PortExhaustedException if the allocator has no port left for {@code d}
+     * @throws IllegalArgumentException if the allocator's protocol is not the channel's (see the class comment)
      * @throws BindException if the kernel refused every port tried
      * @throws IOException if connecting failed otherwise ({@link java.net.ConnectException} for a refused
      *     connection), the tuple released
@@ -212,40 +236,57 @@ public final class PortBinder {
      * @param setup prepares each channel before it is bound
      * @return the channel, connected or (non-blocking) connecting, with its lease
      * @throws PortExhaustedException if the allocator has no port left for {@code d}
+     * @throws IllegalArgumentException if the allocator's protocol is not the channel's (see the class comment)
      * @throws BindException if the kernel refused every port tried
      * @throws IOException if connecting or {@code setup} failed otherwise, the tuple released
      */
     public LeasedChannel<SocketChannel> connect(Destination d, ChannelSetup<SocketChannel> setup) throws IOException {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(setup, "setup");
+        requireProtocol(Protocol.TCP, "connect");
         final Refusals refusals = new Refusals();
+        Throwable failure = null;
+        LeasedChannel<SocketChannel> result = null;
         try {
             for (int attempt = 0; attempt < maxAttempts; attempt++) {
                 final PortLease lease = attempt == 0 ? allocator.lease(d) : allocator.tryLease(d);
                 if (lease == null) {
                     break;
                 }
-                // A socket whose connect failed is closed by the JDK, so every attempt needs a fresh one.
-                final SocketChannel channel = SocketChannel.open(family());
+                SocketChannel channel = null;
                 try {
+                    // A socket whose connect failed is closed by the JDK, so every attempt needs a fresh one; opening
+                    // it inside the try releases the tuple when opening fails (too many open files, for instance).
+                    channel = SocketChannel.open(family());
                     channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                     setup.configure(channel);
                     channel.bind(lease.socketAddress());
                     channel.connect(d.toSocketAddress());
+                    result = new LeasedChannel<>(channel, lease);
+                    return result;
                 } catch (BindException e) {
                     closeAfterFailure(channel, e);
                     refusals.add(lease, e);
-                    continue;
-                } catch (IOException | RuntimeException e) {
+                } catch (Throwable e) { // an Error or unexpected RuntimeException too: no failure keeps the tuple
                     closeAfterFailure(channel, e);
-                    lease.close();
+                    releaseAfterFailure(lease, e);
                     throw e;
                 }
-                return new LeasedChannel<>(channel, lease);
             }
             throw refusals.exception(d);
+        } catch (Throwable e) {
+            failure = e;
+            throw e;
         } finally {
-            refusals.release();
+            refusals.release(failure, result);
+        }
+    }
+
+    /** Rejects a call whose sockets are of another protocol than the allocator's ports. */
+    private void requireProtocol(Protocol expected, String call) {
+        if (!allocator.protocol().equals(expected)) {
+            throw new IllegalArgumentException(call + " requires a Protocol." + expected + " allocator, but it is "
+                + allocator.protocol());
         }
     }
 
@@ -254,10 +295,23 @@ public final class PortBinder {
             : StandardProtocolFamily.INET;
     }
 
-    private static void closeAfterFailure(NetworkChannel channel, Exception failure) {
+    /** Closes {@code channel} (if opened) after {@code failure}; a failure to close is added to it, not thrown. */
+    private static void closeAfterFailure(NetworkChannel channel, Throwable failure) {
+        if (channel == null) {
+            return;
+        }
         try {
             channel.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Releases {@code lease} after {@code failure}; a failure to release is added to it, not thrown. */
+    private static void releaseAfterFailure(PortLease lease, Throwable failure) {
+        try {
+            lease.close();
+        } catch (RuntimeException e) {
             failure.addSuppressed(e);
         }
     }
@@ -272,10 +326,36 @@ public final class PortBinder {
             errors.add(e);
         }
 
-        /** Gives every refused port back to the allocator. */
-        void release() {
+        /**
+         * Gives every refused port back to the allocator, each on its own, so one failing release does not keep
+         * the rest. With a {@code failure} of the call, release failures are added to it (the call's own exception
+         * matters more); without one, the first is thrown with the others suppressed, after closing the call's
+         * {@code result} (if any), which the caller then never gets.
+         */
+        void release(Throwable failure, LeasedChannel<?> result) {
+            RuntimeException first = null;
             for (PortLease lease : leases) {
-                lease.close();
+                try {
+                    lease.close();
+                } catch (RuntimeException e) {
+                    if (failure != null) {
+                        failure.addSuppressed(e);
+                    } else if (first == null) {
+                        first = e;
+                    } else {
+                        first.addSuppressed(e);
+                    }
+                }
+            }
+            if (first != null) {
+                if (result != null) {
+                    try {
+                        result.close();
+                    } catch (IOException | RuntimeException e) {
+                        first.addSuppressed(e);
+                    }
+                }
+                throw first;
             }
         }
 

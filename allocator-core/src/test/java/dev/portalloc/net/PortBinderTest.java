@@ -204,7 +204,8 @@ class PortBinderTest {
     @Test
     void anEmptyAllocatorIsAPortExhaustedException() throws IOException {
         final int first = unboundPorts(1);
-        final PortAllocator ports = allocator(first, first);
+        final PortAllocator ports = PortAllocator.builder().ports(PortSet.range(first, first))
+            .protocol(Protocol.UDP).localAddress(LOOPBACK).build();
         try (PortLease held = ports.lease()) {
             assertThat(held.port()).isEqualTo(first);
             assertThatThrownBy(() -> PortBinder.of(ports).openDatagramChannel())
@@ -292,6 +293,120 @@ class PortBinderTest {
         assertThatThrownBy(() -> PortBinder.of(ports).connect(d)).isInstanceOf(ConnectException.class);
         assertThat(ports.stats().acquisitions()).isEqualTo(1);
         assertThat(ports.stats().heldPorts()).isZero();
+    }
+
+    @Test
+    void aSetupThatThrowsAnythingLeavesNoTupleHeldAndClosesTheChannel() throws IOException {
+        final ServerSocketChannel server = listen();
+        final Destination d = Destination.of((InetSocketAddress) server.getLocalAddress());
+        final int first = unboundPorts(2);
+        final PortAllocator ports = allocator(first, first + 1);
+        final PortBinder binder = PortBinder.of(ports);
+        final List<SocketChannel> configured = new ArrayList<>();
+        final List<Throwable> failures = List.of(new IllegalStateException("setup bug"), new AssertionError("setup error"),
+            new IOException("option refused"));
+        for (Throwable failure : failures) {
+            final ChannelSetup<SocketChannel> setup = ch -> {
+                configured.add(ch);
+                if (failure instanceof IOException io) {
+                    throw io;
+                }
+                if (failure instanceof Error err) {
+                    throw err;
+                }
+                throw (RuntimeException) failure;
+            };
+            assertThatThrownBy(() -> binder.connect(d, setup)).isSameAs(failure);
+            assertThat(ports.stats().heldPorts()).as("after %s", failure).isZero();
+            assertThat(ports.stats().liveTuples()).as("after %s", failure).isZero();
+        }
+        assertThat(configured).hasSize(failures.size()).noneMatch(SocketChannel::isOpen);
+        assertThat(ports.stats().acquisitions()).isEqualTo(failures.size());
+    }
+
+    @Test
+    void anErrorFromBindReleasesThePortAndLeavesTheCallersChannelOpen() throws IOException {
+        final int first = unboundPorts(2);
+        final PortAllocator ports = allocator(first, first + 1);
+        // A channel whose bind throws an Error, as a broken channel provider might.
+        final AssertionError boom = new AssertionError("bind blew up");
+        final ThrowingChannel failing = new ThrowingChannel(boom);
+        assertThatThrownBy(() -> PortBinder.of(ports).bind(failing)).isSameAs(boom);
+        assertThat(failing.isOpen()).isTrue();
+        assertThat(ports.stats().acquisitions()).isEqualTo(1);
+        assertThat(ports.stats().heldPorts()).isZero();
+    }
+
+    @Test
+    void aCallOfAnotherProtocolThanTheAllocatorsIsRejectedBeforeTakingAPort() throws IOException {
+        final int first = unboundPorts(2);
+        final PortAllocator udp = PortAllocator.builder().ports(PortSet.range(first, first + 1))
+            .protocol(Protocol.UDP).localAddress(LOOPBACK).build();
+        final PortAllocator tcp = allocator(first, first + 1);
+        final Destination d = Destination.of(new InetSocketAddress(LOOPBACK, 9));
+        assertThatThrownBy(() -> PortBinder.of(udp).connect(d)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("connect requires a Protocol.TCP allocator, but it is UDP");
+        assertThatThrownBy(() -> PortBinder.of(udp).connect(d, ch -> { }))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("but it is UDP");
+        assertThatThrownBy(() -> PortBinder.of(udp).openSocketChannel()).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("openSocketChannel requires a Protocol.TCP allocator, but it is UDP");
+        assertThatThrownBy(() -> PortBinder.of(tcp).openDatagramChannel()).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("openDatagramChannel requires a Protocol.UDP allocator, but it is TCP");
+        try (DatagramChannel dc = DatagramChannel.open(); SocketChannel sc = SocketChannel.open()) {
+            assertThatThrownBy(() -> PortBinder.of(tcp).bind(dc)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("requires a Protocol.UDP allocator, but it is TCP");
+            assertThatThrownBy(() -> PortBinder.of(udp).bind(sc)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("requires a Protocol.TCP allocator, but it is UDP");
+            assertThat(dc.getLocalAddress()).isNull();
+            assertThat(sc.getLocalAddress()).isNull();
+        }
+        for (PortAllocator ports : List.of(udp, tcp)) {
+            assertThat(ports.stats().acquisitions()).isZero();
+            assertThat(ports.stats().heldPorts()).isZero();
+        }
+    }
+
+    /** A channel whose {@code bind} throws the given Error; otherwise inert. */
+    private static final class ThrowingChannel implements java.nio.channels.NetworkChannel {
+        private final Error error;
+
+        ThrowingChannel(Error error) {
+            this.error = error;
+        }
+
+        @Override
+        public java.nio.channels.NetworkChannel bind(java.net.SocketAddress local) {
+            throw error;
+        }
+
+        @Override
+        public <T> java.nio.channels.NetworkChannel setOption(java.net.SocketOption<T> name, T value) {
+            return this;
+        }
+
+        @Override
+        public java.net.SocketAddress getLocalAddress() {
+            return null;
+        }
+
+        @Override
+        public <T> T getOption(java.net.SocketOption<T> name) {
+            return null;
+        }
+
+        @Override
+        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
+            return java.util.Set.of();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     private ServerSocketChannel listen() throws IOException {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -211,11 +212,16 @@ public final class NettyLoadGenerator {
         for (PortLease lease : leases) {
             final ChannelFuture connect = bootstrap.connect(backend.toSocketAddress(), lease.socketAddress());
             final Channel channel = connect.channel();
-            // The port goes back when the channel closes, for whatever reason; then the round may count it.
-            channel.closeFuture().addListener(f -> {
-                lease.close();
-                released.countDown();
-            });
+            // The port goes back when the channel closes, for whatever reason; then the round may count it. Once
+            // only: a failed connect releases too (below), and both may happen.
+            final AtomicBoolean releasedOnce = new AtomicBoolean();
+            final Runnable release = () -> {
+                if (releasedOnce.compareAndSet(false, true)) {
+                    lease.close();
+                    released.countDown();
+                }
+            };
+            channel.closeFuture().addListener(f -> release.run());
             connect.addListener(f -> {
                 if (f.isSuccess()) {
                     counts.connects.incrementAndGet();
@@ -224,7 +230,10 @@ public final class NettyLoadGenerator {
                     }
                     open.add(channel);
                 } else {
-                    counts.refused.incrementAndGet(); // the channel is closed: the listener above releases
+                    counts.refused.incrementAndGet();
+                    // Usually the channel closes and the listener above releases; but when Netty could not create
+                    // or register the channel it returns a placeholder whose closeFuture never completes.
+                    release.run();
                     exchanged.countDown();
                 }
             });
