@@ -462,6 +462,35 @@ class InputFuzzTest {
         thrownExactly(IllegalArgumentException.class, () -> PortAllocator.builder().ports(PortSet.empty()));
     }
 
+    /**
+     * The entries that came with leases, NIO binding and metrics: {@code PortBinder.of}'s attempt limit, the
+     * Micrometer binder's tags (the keys it sets itself are refused by name) and leases of a null destination. Bad
+     * input is rejected by value and leaves the allocator's state as it was.
+     */
+    @Test
+    void leaseBinderAndMetricsEntriesRejectBadInputByValue() {
+        final PortAllocator a = PortAllocator.builder().ports(PortSet.range(40_000, 40_099)).seed(12).build();
+        final int held = a.acquire();
+        final AllocatorStats before = a.stats();
+        final List<String> own = List.of("protocol", "local.address", "result");
+        withinTimeLimit(() -> qtWith(1000).forAll(Fuzz.ints(), integers().between(0, 5), Fuzz.junk())
+            .checkAssert((n, keyChoice, text) -> {
+                check(n >= 1, Integer.toString(n), () -> dev.portalloc.net.PortBinder.of(a, n));
+                final String key = keyChoice < own.size() ? own.get(keyChoice) : "k" + text;
+                final io.micrometer.core.instrument.Tags tags = io.micrometer.core.instrument.Tags.of(key, "v" + text);
+                check(!own.contains(key), "'" + key + "'", () -> new dev.portalloc.metrics.AllocatorMetrics(a, tags));
+            }));
+        thrownExactly(NullPointerException.class, () -> a.lease(null));
+        thrownExactly(NullPointerException.class, () -> a.tryLease(null));
+        thrownExactly(NullPointerException.class, () -> dev.portalloc.net.PortBinder.of(null, 1));
+        final AllocatorStats after = a.stats();
+        assertThat(after.heldPorts()).isEqualTo(before.heldPorts());
+        assertThat(after.acquisitions()).isEqualTo(before.acquisitions());
+        assertThat(after.failedAcquisitions()).isEqualTo(before.failedAcquisitions());
+        assertThat(after.liveTuples()).isZero();
+        a.release(held);
+    }
+
     private static void check(boolean valid, String named, org.junit.jupiter.api.function.Executable call) {
         final IllegalArgumentException e = returnsOrThrows(IllegalArgumentException.class, call);
         assertThat(e == null).as("accepted (%s)", named).isEqualTo(valid);
