@@ -24,7 +24,8 @@ package dev.portalloc;
  * @param quarantined entries in quarantine: released tuples and released exclusive ports, including entries
  *     whose time has passed but which no acquisition has expired yet (expiry is lazy)
  * @param probes candidates examined by automatic selections since the allocator was built: each port tested
- *     (a uniform probe or the algorithm's {@code check_suitable_port}) counts 1, and each bitmap word, block
+ *     (a uniform probe, including an exclusive probe's offset past the end of the selectable span, or the
+ *     algorithm's {@code check_suitable_port}) counts 1, and each bitmap word, block
  *     count or hint word read by a scan counts 1. Divided by {@code acquisitions + failedAcquisitions} of the
  *     same snapshot it is the mean cost of a selection in the unit the evaluation harness reports
  */

@@ -37,8 +37,14 @@ import java.lang.invoke.VarHandle;
  * bitmaps). {@link #publish} must be serialised by the caller.
  *
  * <h2>Selection</h2>
- * {@link #select} first draws up to {@value #FAST_PROBES} ports uniformly from the selection's index space
- * and claims the first free one: rejection sampling, so each free port is equally likely. When all probes
+ * {@link #select} first probes up to {@value #FAST_PROBES} candidates, in rounds of {@value #PROBES_PER_ROUND}
+ * taken from one 64-bit draw: each candidate is a uniform offset over the smallest power-of-two cover of the
+ * selection's span (lowest to highest selectable port; at least half the cover lies inside the span), and it is
+ * accepted if it lies inside the span, is selectable and is free. The round's four tests are combined without a
+ * branch and the first accepted candidate is claimed: rejection sampling over the cover, so each free selectable
+ * port is equally likely (each candidate is independent and uniform, so the first accepted one is uniform over
+ * the accepted set), and the one unpredictable branch per probe of plain rejection becomes one mostly
+ * predictable branch per round. When all probes
  * hit held ports (likely only from about 85 % occupancy) it switches to an exact pass: each block weighs its
  * bound (blocks whose ports are all selectable) or its free selectable ports counted from its words (the
  * others), a rank drawn below the total picks a block and a walk over its words the port of that rank; a rank
