@@ -178,23 +178,28 @@ class RandomSourceTest {
         }
     }
 
-    /**
-     * nextIndex is Lemire's method over 32-bit little-endian slices of the AES-128/CTR keystream whose key is
-     * derived from (k0, k1) as documented, recomputed here with the JDK's cipher directly, across several refills.
-     */
-    @Test
-    void nextIndexReadsTheDocumentedAesCtrKeystream() throws Exception {
-        long k0 = 0x0123456789abcdefL;
-        long k1 = 0xfedcba9876543210L;
+    private static final long K0 = 0x0123456789abcdefL;
+    private static final long K1 = 0xfedcba9876543210L;
+
+    /** The first {@code bytes} of the documented AES-128/CTR keystream of key (k0, k1), from the JDK's cipher. */
+    private static java.nio.ByteBuffer keystream(long k0, long k1, int bytes) throws Exception {
         byte[] key = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
                 .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 0, 0))
                 .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 1, 0)).array();
         javax.crypto.Cipher aes = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
         aes.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(key, "AES"),
                 new javax.crypto.spec.IvParameterSpec(new byte[16]));
-        java.nio.ByteBuffer keystream = java.nio.ByteBuffer.wrap(aes.update(new byte[RandomSource.BATCH_BYTES * 5]))
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        RandomSource r = new RandomSource(k0, k1);
+        return java.nio.ByteBuffer.wrap(aes.update(new byte[bytes])).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * nextIndex is Lemire's method over 32-bit little-endian slices of the AES-128/CTR keystream whose key is
+     * derived from (k0, k1) as documented, recomputed here with the JDK's cipher directly, across several refills.
+     */
+    @Test
+    void nextIndexReadsTheDocumentedAesCtrKeystream() throws Exception {
+        java.nio.ByteBuffer keystream = keystream(K0, K1, RandomSource.BATCH_BYTES * 5);
+        RandomSource r = new RandomSource(K0, K1);
         int bound = 28_232;
         long threshold = (1L << 32) % bound;
         for (int i = 0; i < 300; i++) {
@@ -212,17 +217,8 @@ class RandomSourceTest {
      */
     @Test
     void nextBitsReadsEightKeystreamBytesSkippingABatchTail() throws Exception {
-        long k0 = 0x0123456789abcdefL;
-        long k1 = 0xfedcba9876543210L;
-        byte[] key = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 0, 0))
-                .putLong(SipHash.hash24(k0, k1, RandomSource.KEYSTREAM_DOMAIN, 1, 0)).array();
-        javax.crypto.Cipher aes = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
-        aes.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(key, "AES"),
-                new javax.crypto.spec.IvParameterSpec(new byte[16]));
-        java.nio.ByteBuffer keystream = java.nio.ByteBuffer.wrap(aes.update(new byte[RandomSource.BATCH_BYTES * 8]))
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        RandomSource r = new RandomSource(k0, k1);
+        java.nio.ByteBuffer keystream = keystream(K0, K1, RandomSource.BATCH_BYTES * 8);
+        RandomSource r = new RandomSource(K0, K1);
         int skipped = 0;
         for (int i = 0; i < 300; i++) {
             if (i % 3 == 0) { // a 4-byte draw (bound 2^30: Lemire never rejects), so 8-byte reads straddle batch ends
