@@ -26,6 +26,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -36,8 +37,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A load generator in Netty: many connections to one backend, spread over several local addresses, every local
@@ -65,8 +66,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *     port, as {@code connect()} shares ports ({@code dev.portalloc.net.PortBinder#connect} does the same for
  *     plain NIO).</li>
  * <li>{@code channel.closeFuture().addListener(f -> lease.close())}: the port goes back when the channel closes,
- *     whoever closes it, including a failed connect (Netty closes the channel then too).</li>
+ *     whoever closes it; a connect that fails for good releases its lease at once.</li>
  * </ol>
+ * One race is the kernel's: Netty completes {@code closeFuture} when NIO's {@code close()} returns, but NIO closes a
+ * socket registered with a selector only at the selector's next select. A lease released on {@code closeFuture}
+ * can therefore be granted again, to the same backend, while the kernel still holds the old socket, and the new
+ * connect fails with "Cannot assign requested address" (a {@link BindException}). The example then tries the same
+ * lease again a few milliseconds later (see {@code Round}); a generator without that retry loses such
+ * connects.
  * Channels close with {@code SO_LINGER} 0 (a reset, no {@code TIME_WAIT}), so a released tuple can be used again at
  * once; a client that closes normally should give the allocator a {@code quarantine} of at least the kernel's
  * {@code TIME_WAIT} (60 s on Linux), or the kernel refuses the tuple meanwhile.
@@ -85,6 +92,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class NettyLoadGenerator {
     private static final int MESSAGE_BYTES = 16;
     private static final long WAIT_SECONDS = 30;
+    private static final int CONNECT_ATTEMPTS = 20;
+    private static final long RETRY_MILLIS = 5;
 
     private NettyLoadGenerator() {
     }
@@ -98,14 +107,15 @@ public final class NettyLoadGenerator {
      * @param peakConnections connections open at once to the one backend, at the fullest
      * @param connects successful connects in all rounds
      * @param echoes connections whose message came back intact
-     * @param refusedConnects connects that failed (must be 0)
+     * @param connectRetries connects tried again because the kernel still held the tuple (see {@code Round})
+     * @param refusedConnects connects that failed, after any retries (must be 0)
      * @param wrongLocalAddresses channels whose kernel-reported local address was not the lease's (must be 0)
      * @param extraLeasesGranted leases granted beyond a full range, per round and address (must be 0)
      * @param heldAfterwards ports still held by the allocators after the last round (must be 0)
      */
     public record Result(List<InetAddress> localAddresses, PortSet portRange, int rounds, int peakConnections,
-                         long connects, long echoes, long refusedConnects, long wrongLocalAddresses,
-                         long extraLeasesGranted, long heldAfterwards) {
+                         long connects, long echoes, long connectRetries, long refusedConnects,
+                         long wrongLocalAddresses, long extraLeasesGranted, long heldAfterwards) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -171,11 +181,16 @@ public final class NettyLoadGenerator {
                 held += a.stats().heldPorts();
             }
             final Result r = new Result(List.copyOf(locals), range, rounds, peak, counts.connects.get(),
-                counts.echoes.get(), counts.refused.get(), counts.wrongLocal.get(), counts.extraLeases.get(), held);
+                counts.echoes.get(), counts.retries.get(), counts.refused.get(), counts.wrongLocal.get(),
+                counts.extraLeases.get(), held);
             out.printf("%d rounds: peak %d connections to %s at once from %d ports x %d addresses; %d connects, "
-                    + "%d echoes; %d refused connects, %d wrong local addresses, %d ports held afterwards%n",
+                    + "%d echoes; %d connects retried, %d refused, %d wrong local addresses, "
+                    + "%d ports held afterwards%n",
                 rounds, r.peakConnections(), backend, range.size(), locals.size(), r.connects(), r.echoes(),
-                r.refusedConnects(), r.wrongLocalAddresses(), r.heldAfterwards());
+                r.connectRetries(), r.refusedConnects(), r.wrongLocalAddresses(), r.heldAfterwards());
+            if (counts.firstRefusal.get() != null) {
+                out.println("first refused connect: " + counts.firstRefusal.get());
+            }
             return r;
         } finally {
             clientGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -209,34 +224,9 @@ public final class NettyLoadGenerator {
         final CountDownLatch released = new CountDownLatch(leases.size());
         final ConcurrentLinkedQueue<Channel> open = new ConcurrentLinkedQueue<>();
         counts.exchanged = exchanged;
+        final Round r = new Round(bootstrap, backend, counts, exchanged, released, open);
         for (PortLease lease : leases) {
-            final ChannelFuture connect = bootstrap.connect(backend.toSocketAddress(), lease.socketAddress());
-            final Channel channel = connect.channel();
-            // The port goes back when the channel closes, for whatever reason; then the round may count it. Once
-            // only: a failed connect releases too (below), and both may happen.
-            final AtomicBoolean releasedOnce = new AtomicBoolean();
-            final Runnable release = () -> {
-                if (releasedOnce.compareAndSet(false, true)) {
-                    lease.close();
-                    released.countDown();
-                }
-            };
-            channel.closeFuture().addListener(f -> release.run());
-            connect.addListener(f -> {
-                if (f.isSuccess()) {
-                    counts.connects.incrementAndGet();
-                    if (!lease.socketAddress().equals(channel.localAddress())) {
-                        counts.wrongLocal.incrementAndGet();
-                    }
-                    open.add(channel);
-                } else {
-                    counts.refused.incrementAndGet();
-                    // Usually the channel closes and the listener above releases; but when Netty could not create
-                    // or register the channel it returns a placeholder whose closeFuture never completes.
-                    release.run();
-                    exchanged.countDown();
-                }
-            });
+            r.connect(lease, 1);
         }
         if (!exchanged.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
             throw new IllegalStateException("connections did not finish their exchange in " + WAIT_SECONDS + " s");
@@ -251,6 +241,56 @@ public final class NettyLoadGenerator {
         return concurrent;
     }
 
+    /**
+     * The connects of one round. A connect that the kernel refuses with a {@link BindException} ("Cannot assign
+     * requested address": the tuple is still in use) is tried again a little later with the same lease, up to
+     * {@value #CONNECT_ATTEMPTS} attempts: Netty completes a channel's {@code closeFuture} when NIO's
+     * {@code close()} returns, but NIO closes a socket registered with a selector only at that selector's next
+     * select, so the previous round's socket on this tuple may outlive the release of its lease by a moment.
+     * Any other failure, or the last attempt's, counts as refused. Used by the caller and the client event loop.
+     */
+    private record Round(Bootstrap bootstrap, Destination backend, Counts counts, CountDownLatch exchanged,
+                         CountDownLatch released, ConcurrentLinkedQueue<Channel> open) {
+        void connect(PortLease lease, int attempt) {
+            final ChannelFuture connect = bootstrap.connect(backend.toSocketAddress(), lease.socketAddress());
+            connect.addListener(f -> {
+                if (f.isSuccess()) {
+                    final Channel channel = connect.channel();
+                    counts.connects.incrementAndGet();
+                    if (!lease.socketAddress().equals(channel.localAddress())) {
+                        counts.wrongLocal.incrementAndGet();
+                    }
+                    open.add(channel);
+                    // The port goes back when the channel closes, for whatever reason.
+                    channel.closeFuture().addListener(c -> release(lease));
+                } else if (attempt < CONNECT_ATTEMPTS && causedBy(f.cause(), BindException.class)) {
+                    counts.retries.incrementAndGet();
+                    bootstrap.config().group().schedule(() -> connect(lease, attempt + 1), RETRY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+                } else {
+                    counts.refused.incrementAndGet();
+                    counts.firstRefusal.compareAndSet(null, f.cause());
+                    release(lease);
+                    exchanged.countDown();
+                }
+            });
+        }
+
+        private void release(PortLease lease) {
+            lease.close();
+            released.countDown();
+        }
+
+        private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+            for (Throwable c = t; c != null; c = c.getCause()) {
+                if (type.isInstance(c)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** Counters shared by the caller and the client handlers; thread-safe (atomics and a volatile latch). */
     private static final class Counts {
         final AtomicLong connects = new AtomicLong();
@@ -258,6 +298,8 @@ public final class NettyLoadGenerator {
         final AtomicLong refused = new AtomicLong();
         final AtomicLong wrongLocal = new AtomicLong();
         final AtomicLong extraLeases = new AtomicLong();
+        final AtomicLong retries = new AtomicLong();
+        final AtomicReference<Throwable> firstRefusal = new AtomicReference<>();
         volatile CountDownLatch exchanged;
     }
 

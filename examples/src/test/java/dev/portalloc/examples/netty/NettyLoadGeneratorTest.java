@@ -30,6 +30,7 @@ class NettyLoadGeneratorTest {
         final ByteArrayOutputStream text = new ByteArrayOutputStream();
         final Result r = NettyLoadGenerator.run(3, 16, 2, new PrintStream(text, true, StandardCharsets.UTF_8));
         final String log = text.toString(StandardCharsets.UTF_8);
+        System.out.print(log); // into the Surefire report: how many connects were retried
 
         final int addresses = r.localAddresses().size();
         assertThat(addresses).as(log).isBetween(1, 3);
@@ -38,9 +39,10 @@ class NettyLoadGeneratorTest {
         }
         // Every range is filled towards the one backend: ports x addresses connections at once.
         assertThat(r.peakConnections()).as(log).isEqualTo(16 * addresses);
-        assertThat(r.connects()).isEqualTo(2L * 16 * addresses);
+        assertThat(r.connects()).as(log).isEqualTo(2L * 16 * addresses);
         assertThat(r.echoes()).isEqualTo(r.connects());
-        assertThat(r.refusedConnects()).isZero();
+        // refused after the retries for a tuple the kernel still held from the previous round
+        assertThat(r.refusedConnects()).as(log).isZero();
         assertThat(r.wrongLocalAddresses()).isZero();
         assertThat(r.extraLeasesGranted()).isZero();
         // closeFuture listeners released every port
