@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *     draw, one draw of the allocator's own generator ({@link RandomSource#nextIndex}, the batched AES/CTR keystream
  *     that selection draws from), a CAS on a
  *     thread-private padded slot, a CAS at a random index of one shared 8 KiB array (1 and 2 threads), and the
- *     rejection loop of uniform selection alone at 50 % ({@code controlUniformRejection});</li>
+ *     rejection loop of uniform selection alone at 50 %, one draw and one branch per probe
+ *     ({@code controlUniformRejection}) and in the allocator's rounds of four probes per draw
+ *     ({@code controlUniformRounds});</li>
  * <li>{@code bitSet*}, {@code concurrentSet}, {@code operatingSystem}: what users would otherwise write
  *     ({@link SynchronizedBitSetPorts}, {@link ConcurrentSetPorts}, {@link LoopbackUdpPorts}).</li>
  * </ul>
@@ -236,8 +238,11 @@ public class ExclusiveAllocationBenchmark {
      */
     @State(Scope.Thread)
     public static class HalfFullBits {
-        final long[] bits = new long[(RANGE.size() + 63) >>> 6];
         final int size = RANGE.size();
+        /** The smallest 2^k - 1 at least {@code size - 1}: the offsets that {@code controlUniformRounds} draws. */
+        final int cover = -1 >>> Integer.numberOfLeadingZeros(size - 1);
+        /** One bit per index of the cover (indices past {@code size} stay 0 and are rejected by range). */
+        final long[] bits = new long[(cover >>> 6) + 1];
 
         @Setup(Level.Trial)
         public void fill() {
@@ -310,6 +315,31 @@ public class ExclusiveAllocationBenchmark {
             final int i = random.nextInt(s.size);
             if ((bits[i >>> 6] & 1L << i) == 0) {
                 return i;
+            }
+        }
+    }
+
+    /**
+     * The floor of the allocator's probe rounds at 50 %: four 16-bit offsets per 64-bit draw over the range's
+     * power-of-two cover, tested without a branch, the first accepted one taken; on a plain bitmap with
+     * {@link ThreadLocalRandom}, no CAS, no claim.
+     */
+    @Benchmark
+    public int controlUniformRounds(HalfFullBits s) {
+        final long[] bits = s.bits;
+        final int last = s.size - 1;
+        final int cover = s.cover;
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (;;) {
+            final long r = random.nextLong();
+            int ok = 0;
+            for (int j = 0; j < 4; j++) {
+                final int i = (int) (r >>> (16 * j)) & cover;
+                final int inside = (last - i) >>> 31 ^ 1; // i <= last
+                ok |= ((int) (~bits[i >>> 6] >>> i) & inside & 1) << j;
+            }
+            if (ok != 0) {
+                return (int) (r >>> (16 * Integer.numberOfTrailingZeros(ok))) & cover;
             }
         }
     }
