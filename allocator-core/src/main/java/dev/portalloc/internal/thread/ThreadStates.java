@@ -11,9 +11,9 @@ import dev.portalloc.internal.random.RandomSource;
  * number of live threads that used the allocator. {@link #totals()} is weakly consistent.
  *
  * <p>Look-up: {@link #current()} runs twice per acquire + release, so it avoids {@link ThreadLocal} where it can
- * (a hashed look-up in the thread's map, with a probing call on a collision). Measured at 50 % occupancy, one
- * thread: an acquire + release took 48.9 ns through the {@link ThreadLocal} and 43.5 ns through this table
- * (allocator-jmh README, "Per-thread state without ThreadLocal"). Registration publishes a copy-on-write table
+ * (a hashed look-up in the thread's map, with a probing call on a collision). Measured back to back at 50 %
+ * occupancy, one thread: an acquire + release took 46.6 ns through the {@link ThreadLocal} and 42.1-44.0 ns
+ * through this table (allocator-jmh README, "Issue 11 runs (2026-12-05)"). Registration publishes a copy-on-write table
  * indexed by thread id: the slot {@code id & (length - 1)} holds the state of the first live thread with that
  * index, and a hit is confirmed by identity ({@link java.lang.ref.Reference#refersTo}), so a thread id that
  * collides, or a {@link Thread#getId()} that a subclass overrides, only sends that thread to the

@@ -68,13 +68,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * <li>{@code channel.closeFuture().addListener(f -> lease.close())}: the port goes back when the channel closes,
  *     whoever closes it; a connect that fails for good releases its lease at once.</li>
  * </ol>
- * One race is the kernel's: Netty completes {@code closeFuture} when NIO's {@code close()} returns, but NIO closes a
+ * <p>One race is the kernel's: Netty completes {@code closeFuture} when NIO's {@code close()} returns, but NIO closes a
  * socket registered with a selector only at the selector's next select. A lease released on {@code closeFuture}
  * can therefore be granted again, to the same backend, while the kernel still holds the old socket, and the new
  * connect fails with "Cannot assign requested address" (a {@link BindException}). The example then tries the same
  * lease again a few milliseconds later (see {@code Round}); a generator without that retry loses such
  * connects.
- * Channels close with {@code SO_LINGER} 0 (a reset, no {@code TIME_WAIT}), so a released tuple can be used again at
+ *
+ * <p>Channels close with {@code SO_LINGER} 0 (a reset, no {@code TIME_WAIT}), so a released tuple can be used again at
  * once; a client that closes normally should give the allocator a {@code quarantine} of at least the kernel's
  * {@code TIME_WAIT} (60 s on Linux), or the kernel refuses the tuple meanwhile.
  *
