@@ -56,7 +56,7 @@ public final class FlowTable {
     public static final int USED = 3;
     /** Probes (of {@link #PROBES}, all failed) that hit the destination's own tuples before it is made hot. */
     public static final int PROMOTE_AFTER = 12;
-    /** Rank/select attempts on a hot destination's hint before the exhaustive pass. */
+    /** Lost joins (the port went to another caller) on a hot destination's hint before the exhaustive pass. */
     static final int HOT_ATTEMPTS = 4;
     /** Quarantined entries expired per allocation at most (the verdict expires all due ones). */
     static final int EXPIRE_PER_CALL = 4;
@@ -432,30 +432,32 @@ public final class FlowTable {
         final int last = s.lastWord();
         final int firstBlock = first >>> PortBitmap.BLOCK_SHIFT;
         final int lastBlock = last >>> PortBitmap.BLOCK_SHIFT;
-        for (int attempt = 0; attempt < HOT_ATTEMPTS; attempt++) {
-            int total = 0;
-            int read = 0;
-            for (int b = firstBlock; b <= lastBlock; b++) {
-                final int estimate;
-                if ((counted >>> b & 1L) != 0) {
-                    estimate = Math.max(0, bitmap.freeBound(b) + shares.sharedCount(b) - hint.count(b));
-                    read += 3;
-                } else {
-                    int c = 0;
-                    for (int w = Math.max(first, b << PortBitmap.BLOCK_SHIFT),
-                         end = Math.min(last, ((b + 1) << PortBitmap.BLOCK_SHIFT) - 1); w <= end; w++) {
-                        c += Long.bitCount(candidates(s, hint, w));
-                        read += 2;
-                    }
-                    estimate = c;
+        int total = 0;
+        int read = 0;
+        for (int b = firstBlock; b <= lastBlock; b++) {
+            final int estimate;
+            if ((counted >>> b & 1L) != 0) {
+                estimate = Math.max(0, bitmap.freeBound(b) + shares.sharedCount(b) - hint.count(b));
+                read += 3;
+            } else {
+                int c = 0;
+                for (int w = Math.max(first, b << PortBitmap.BLOCK_SHIFT),
+                     end = Math.min(last, ((b + 1) << PortBitmap.BLOCK_SHIFT) - 1); w <= end; w++) {
+                    c += Long.bitCount(candidates(s, hint, w));
+                    read += 2;
                 }
-                estimates[b - firstBlock] = estimate;
-                total += estimate;
+                estimate = c;
             }
-            random.countProbes(read);
-            if (total == 0) {
-                break;
-            }
+            estimates[b - firstBlock] = estimate;
+            total += estimate;
+        }
+        random.countProbes(read);
+        // Draws over the estimates. A block with fewer candidates than the rank (its bitmap bound overstates, or a
+        // change was in flight) rejects the draw, and its estimate becomes the count its walk found: every
+        // candidate keeps probability 1 / total at every draw, so the choice stays uniform (the argument of
+        // PortBitmap's exact pass). A rejection lowers the total, so only lost joins count as failed attempts.
+        int failed = 0;
+        while (failed < HOT_ATTEMPTS && total > 0) {
             int r = random.nextIndex(total);
             int b = 0;
             while (r >= estimates[b]) {
@@ -464,11 +466,10 @@ public final class FlowTable {
             final int block = firstBlock + b;
             final int start = Math.max(first, block << PortBitmap.BLOCK_SHIFT);
             final int end = Math.min(last, ((block + 1) << PortBitmap.BLOCK_SHIFT) - 1);
-            // Walk the block's words to the r-th candidate (half the block on average). A block with fewer
-            // candidates than the rank (its bitmap bound overstates, or a change was in flight) rejects the draw:
-            // every candidate keeps probability 1 / total per attempt, so the choice stays uniform.
+            // Walk the block's words to the r-th candidate (half the block on average).
             int w = start;
             long c = 0;
+            int seen = 0;
             for (; w <= end; w++) {
                 c = candidates(s, hint, w);
                 final int k = Long.bitCount(c);
@@ -476,9 +477,12 @@ public final class FlowTable {
                     break;
                 }
                 r -= k;
+                seen += k;
             }
             random.countProbes(2 * (Math.min(w, end) - start + 1)); // a bitmap word and a hint word each
             if (w > end) {
+                total -= estimates[b] - seen; // seen <= the rank < the estimate: the total shrinks
+                estimates[b] = seen;
                 continue;
             }
             for (; r > 0; r--) {
@@ -489,6 +493,7 @@ public final class FlowTable {
             if (tryJoin(port, d, hint) == PortShares.JOINED) {
                 return port;
             }
+            failed++;
         }
         return searchExhaustively(d, random);
     }
