@@ -60,9 +60,9 @@ class HotDestinationTest {
     /**
      * A backend holding 91 % of the range, leaving 9 free ports in every third bitmap word (2,646 in all): the
      * block bounds, exact only for words with at most 8 free ports, count each of those words as 32, so the block
-     * estimates of the hot-destination path overstate its candidates 3.6-fold. Selection for the backend must stay uniform
-     * over the ports it does not use, and its rejections must tighten the estimates instead of ending in the
-     * exhaustive pass over every port (about 29,800 probes).
+     * estimates of the hot-destination path overstate its candidates 3.6-fold. Selection for the backend must
+     * stay uniform over the ports it does not use, and its rejections must tighten the estimates instead of
+     * ending in the exhaustive pass over every port (about 29,800 probes).
      */
     @Test
     void uniformForABackendWithOverstatedBlockBoundsIsUniformAndNeverFallsBackToTheExhaustivePass() {
