@@ -529,8 +529,36 @@ public final class PortBitmap {
         return free(port, true);
     }
 
-    /** Frees {@code port} if it is held in the given kind (SHARED or exclusive), following the dirty-mark rule. */
+    /**
+     * Frees {@code port} if it is held in the given kind (SHARED or exclusive), following the dirty-mark rule.
+     *
+     * <p>The common case at moderate occupancy takes one CAS and nothing else: the word keeps more than
+     * {@value #EXACT_FREE} free ports (its weight, hence its block's bound, does not change), has a free selectable
+     * port (it is not full) and no dirty mark (so the port needs none and no epoch increment is owed). That is the
+     * first iteration of {@link #freeAnyCase}'s loop with every branch decided; it is split off so that the JIT
+     * inlines it into callers (the whole method is over C2's inlining size limit).
+     */
     private boolean free(int port, boolean shared) {
+        final int w = wordIndex(port);
+        final long bit = heldBit(port);
+        final long mark = bit << 32;
+        final long kind = shared ? mark : 0L;
+        final long[] words = this.words;
+        final long cur = (long) WORD.getAcquire(words, w);
+        if ((cur & (bit | mark)) == (bit | kind) && freePorts(cur) > EXACT_FREE && dirtyMarks(cur) == 0) {
+            final long mask = selection.maskOf(w);
+            if ((mask == 0 || (~cur & mask) != 0) && WORD.compareAndSet(words, w, cur, cur & ~bit & ~mark)) {
+                return true;
+            }
+        }
+        return freeAnyCase(port, shared);
+    }
+
+    /**
+     * {@link #free}: every case, from a fresh read of the port's word. (Its size keeps C2 from inlining it into
+     * {@link #free}, whose callers then inline the common case.)
+     */
+    private boolean freeAnyCase(int port, boolean shared) {
         final int w = wordIndex(port);
         final long bit = heldBit(port);
         final long mark = bit << 32;
