@@ -81,7 +81,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * acquisition that returns {@code p}, so data published by the releasing thread before the release is
  * visible to the next holder. {@link #reserve}/{@link #unreserve} serialise among themselves on a lock
  * (they are configuration, not a hot path) but never block the lock-free operations.
- * {@link #stats()} is weakly consistent (see {@link AllocatorStats}). The connect-style methods are lock-free
+ * {@link #stats()} is weakly consistent (see {@link AllocatorStats}). Every call looks up the calling thread's
+ * state (its generator and counters); a thread that acquires and releases at a high rate can skip that look-up
+ * through its own {@link Local} handle ({@link #local()}), which is confined to that thread. The connect-style
+ * methods are lock-free
  * and linearizable too, with the progress exceptions documented in docs/design/connect-style.md (a verdict
  * whose last candidates are mid-transition waits for one store; the first connect-style call creates the
  * flow layer under the allocator's monitor).
@@ -336,7 +339,11 @@ public final class PortAllocator {
      * @return the port, now held by the caller, or {@link #NONE}
      */
     public int tryAcquire() {
-        final ThreadState thread = threads.current();
+        return tryAcquire(threads.current());
+    }
+
+    /** {@link #tryAcquire()} for the calling thread, whose state is {@code thread}. */
+    private int tryAcquire(ThreadState thread) {
         final PortSelector sel = selector;
         final FlowTable f = flows;
         if (f != null) {
@@ -425,12 +432,17 @@ public final class PortAllocator {
      * @throws IllegalStateException if the port is not held (nothing changes)
      */
     public void release(int port) {
+        releaseExclusive(port);
+        threads.current().countRelease();
+    }
+
+    /** {@link #release(int)} without the count (the caller counts it in the calling thread's state). */
+    private void releaseExclusive(int port) {
         checkPort(port);
         final FlowTable f = flows;
         if (f == null ? !bitmap.release(port) : !f.releaseExclusive(port)) {
             throw new IllegalStateException(notHeldExclusively(port, f));
         }
-        threads.current().countRelease();
     }
 
     private String notHeldExclusively(int port, FlowTable f) {
@@ -460,7 +472,11 @@ public final class PortAllocator {
      * @throws PortExhaustedException if no such port exists for {@code d}
      */
     public int acquire(Destination d) {
-        final int port = tryAcquire(d);
+        return connectedOrThrow(tryAcquire(d), d);
+    }
+
+    /** @return {@code port}, a connect-style acquisition's result, unless it is {@link #NONE}: then it throws */
+    private int connectedOrThrow(int port, Destination d) {
         if (port == NONE) {
             final Selection s = bitmap.selection();
             throw new PortExhaustedException(s.automatic().size(), s.automatic().intersect(s.reserved()).size(),
@@ -479,7 +495,11 @@ public final class PortAllocator {
      */
     public int tryAcquire(Destination d) {
         Objects.requireNonNull(d, "d");
-        final ThreadState thread = threads.current();
+        return tryAcquire(threads.current(), d);
+    }
+
+    /** {@link #tryAcquire(Destination)} for the calling thread, whose state is {@code thread}. */
+    private int tryAcquire(ThreadState thread, Destination d) {
         final FlowTable f = flows();
         f.expireSome();
         final PortSelector sel = connectSelector;
@@ -541,13 +561,18 @@ public final class PortAllocator {
      * @throws IllegalStateException if the tuple is not live (nothing changes)
      */
     public void release(int port, Destination d) {
+        releaseTuple(port, d);
+        threads.current().countRelease();
+    }
+
+    /** {@link #release(int, Destination)} without the count (the caller counts it in the calling thread's state). */
+    private void releaseTuple(int port, Destination d) {
         checkPort(port);
         Objects.requireNonNull(d, "d");
         final FlowTable f = flows;
         if (f == null || !f.release(port, d)) {
             throw new IllegalStateException("no live tuple " + protocol + " " + localText() + ":" + port + " -> " + d);
         }
-        threads.current().countRelease();
     }
 
     /**
@@ -810,6 +835,149 @@ public final class PortAllocator {
         @Override
         public String toString() {
             return "PortAllocator.Subset[" + within + "]";
+        }
+    }
+
+    /**
+     * Returns the calling thread's {@link Local} handle on this allocator, the same instance on every call from
+     * this thread. Obtain it once per thread and keep it where the thread's hot loop can reach it.
+     *
+     * @return the calling thread's handle
+     */
+    public Local local() {
+        final ThreadState thread = threads.current();
+        Object handle = thread.handle();
+        if (handle == null) {
+            handle = new Local(thread, Thread.currentThread());
+            thread.handle(handle);
+        }
+        return (Local) handle;
+    }
+
+    /**
+     * A handle on a {@link PortAllocator} for one thread, obtained with {@link PortAllocator#local()}: the
+     * allocator's automatic acquisitions and its releases, with the same semantics, guarantees and statistics,
+     * minus the look-up of the calling thread's state (its generator and counters) that every call on the
+     * allocator itself makes. For a thread that acquires and releases at a high rate (an event loop, a load
+     * generator's worker); the allocator's own methods remain the simple way for everybody else.
+     *
+     * <p>Ports and tuples acquired through a handle are ordinary holdings of the allocator: they may be
+     * released through the allocator, or through any thread's handle, from any thread.
+     *
+     * <p>Thread-safety: confined to the thread that obtained it. Each method first checks that the calling
+     * thread is that thread and otherwise throws {@link IllegalStateException} without changing anything; the
+     * operations themselves are lock-free and linearizable as on the allocator. A handle keeps a strong
+     * reference to its thread; once the thread has ended, the allocator drops its state (and this handle) when
+     * the next thread first uses the allocator.
+     */
+    public final class Local {
+        private final ThreadState thread;
+        private final Thread owner;
+
+        private Local(ThreadState thread, Thread owner) {
+            this.thread = thread;
+            this.owner = owner;
+        }
+
+        /** @return the allocator this handle acts on */
+        public PortAllocator allocator() {
+            return PortAllocator.this;
+        }
+
+        /**
+         * {@link PortAllocator#tryAcquire()} for this handle's thread.
+         *
+         * @return the port, now held by the caller, or {@link PortAllocator#NONE} if no port is free
+         * @throws IllegalStateException if called from another thread
+         */
+        public int tryAcquire() {
+            confined();
+            return PortAllocator.this.tryAcquire(thread);
+        }
+
+        /**
+         * {@link PortAllocator#acquire()} for this handle's thread.
+         *
+         * @return the port, now held by the caller
+         * @throws PortExhaustedException if no port is free
+         * @throws IllegalStateException if called from another thread
+         */
+        public int acquire() {
+            final int port = tryAcquire();
+            if (port == NONE) {
+                throw exhausted(bitmap.selection(), null);
+            }
+            return port;
+        }
+
+        /**
+         * {@link PortAllocator#release(int)} for this handle's thread.
+         *
+         * @param port 1..65535
+         * @throws IllegalArgumentException if the port is outside 1..65535
+         * @throws IllegalStateException if the port is not held exclusively, or if called from another thread
+         *     (nothing changes)
+         */
+        public void release(int port) {
+            confined();
+            releaseExclusive(port);
+            thread.countRelease();
+        }
+
+        /**
+         * {@link PortAllocator#tryAcquire(Destination)} for this handle's thread.
+         *
+         * @param d the remote address and port
+         * @return the local port, or {@link PortAllocator#NONE}
+         * @throws IllegalStateException if called from another thread
+         */
+        public int tryAcquire(Destination d) {
+            confined();
+            Objects.requireNonNull(d, "d");
+            return PortAllocator.this.tryAcquire(thread, d);
+        }
+
+        /**
+         * {@link PortAllocator#acquire(Destination)} for this handle's thread.
+         *
+         * @param d the remote address and port
+         * @return the local port; the tuple is live until released
+         * @throws PortExhaustedException if no port is left for {@code d}
+         * @throws IllegalStateException if called from another thread
+         */
+        public int acquire(Destination d) {
+            return connectedOrThrow(tryAcquire(d), d);
+        }
+
+        /**
+         * {@link PortAllocator#release(int, Destination)} for this handle's thread.
+         *
+         * @param port 1..65535
+         * @param d the remote address and port
+         * @throws IllegalArgumentException if the port is outside 1..65535
+         * @throws IllegalStateException if the tuple is not live, or if called from another thread (nothing
+         *     changes)
+         */
+        public void release(int port, Destination d) {
+            confined();
+            releaseTuple(port, d);
+            thread.countRelease();
+        }
+
+        private void confined() {
+            if (Thread.currentThread() != owner) {
+                throw new IllegalStateException(misuse());
+            }
+        }
+
+        private String misuse() {
+            return "PortAllocator.Local of thread \"" + owner.getName() + "\" used by thread \""
+                + Thread.currentThread().getName() + "\": each thread obtains its own with PortAllocator.local()";
+        }
+
+        @Override
+        public String toString() {
+            return "PortAllocator.Local[thread=" + owner.getName() + ", " + PortAllocator.this + "]";
         }
     }
 

@@ -104,6 +104,10 @@ public final class ReadmeUsage {
         PortAllocator.Subset even = ports.subset(PortSet.parse("32768-60999").intersect(evenPorts()));
         int e = even.tryAcquire();               // uniform among free ports of a subset (parity, port blocks)
 
+        PortAllocator.Local mine = ports.local(); // this thread's handle: the same calls, minus a per-call
+        int r = mine.acquire();                  // look-up of the thread's state; other threads get an exception
+        mine.release(r);
+
         System.out.printf("p=%d q=%d 8080:%b even=%d (%s)%n", p, q, ok, e, e % 2 == 0 ? "even" : "odd");
         if (ports.stats().heldPorts() != 3) {    // q, 8080 and e: the lease and the channel gave theirs back
             throw new IllegalStateException("expected 3 held ports: " + ports.stats());

@@ -34,6 +34,8 @@ public final class ThreadState {
     final WeakReference<Thread> owner;
     /** The owner's reusable per-call selection context of the allocator's flow layer (owner thread only). */
     private Object connectContext;
+    /** The owner's handle on the allocator ({@code PortAllocator.Local}), created on request (owner thread only). */
+    private Object handle;
     private long acquisitions;
     private long releases;
     private long failures;
@@ -61,6 +63,16 @@ public final class ThreadState {
     /** Stores the owner's connect-style selection context (owner thread only). */
     public void connectContext(Object context) {
         this.connectContext = context;
+    }
+
+    /** @return the owner's handle on the allocator, or null before {@link #handle(Object)} */
+    public Object handle() {
+        return handle;
+    }
+
+    /** Stores the owner's handle on the allocator (owner thread only). */
+    public void handle(Object handle) {
+        this.handle = handle;
     }
 
     /** Counts one successful acquisition (owner thread only). */
