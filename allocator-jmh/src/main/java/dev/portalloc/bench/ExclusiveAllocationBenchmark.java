@@ -36,6 +36,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Measured in the same run, so that ratios compare like with like:
  * <ul>
  * <li>{@code allocator*}: {@link PortAllocator}, 1 thread and 2 threads sharing one allocator;</li>
+ * <li>{@code local*}: the same through each thread's {@link PortAllocator.Local} handle, which skips the look-up
+ *     of the calling thread's state (50 % and 99 %, 1 and 2 threads);</li>
  * <li>{@code randomStart*}: the same with {@link Algorithm#randomStart()} (RFC 6056 Algorithm 1, the baseline's
  *     own algorithm: random start + sequential scan), 1 and 2 threads;</li>
  * <li>{@code control*}: the physical costs the allocator is judged against: one {@link ThreadLocalRandom}
@@ -108,6 +110,20 @@ public class ExclusiveAllocationBenchmark {
         @Override
         String occupancy() {
             return occupancy;
+        }
+    }
+
+    /**
+     * The benchmark thread's {@link PortAllocator.Local} handle on the shared allocator at 50 % or 99 %: obtained
+     * by each JMH worker thread in its own set-up (thread-scoped states are set up by the thread that uses them).
+     */
+    @State(Scope.Thread)
+    public static class Handle {
+        PortAllocator.Local local;
+
+        @Setup(Level.Trial)
+        public void obtain(SharedAllocator shared) {
+            local = shared.ports.local();
         }
     }
 
@@ -232,12 +248,10 @@ public class ExclusiveAllocationBenchmark {
     }
 
     /**
-     * The floor of exactly uniform selection by rejection: a plain {@code long[]} bitmap of {@link #RANGE} (one bit
-     * per port) held at 50 % by {@link Occupancy}, probed at {@link ThreadLocalRandom} indices until a free port
-     * turns up (2 probes on average, each a draw, a load and a branch no predictor can guess).
+     * A plain {@code long[]} bitmap of {@link #RANGE} (one bit per port) held at 50 % by {@link Occupancy}: the
+     * floors of exactly uniform selection by rejection.
      */
-    @State(Scope.Thread)
-    public static class HalfFullBits {
+    public abstract static class HalfFullBitsFixture {
         final int size = RANGE.size();
         /** The smallest 2^k - 1 at least {@code size - 1}: the offsets that {@code controlUniformRounds} draws. */
         final int cover = -1 >>> Integer.numberOfLeadingZeros(size - 1);
@@ -254,6 +268,19 @@ public class ExclusiveAllocationBenchmark {
                 return free;
             });
         }
+    }
+
+    /**
+     * The bitmap private to each thread: probed at {@link ThreadLocalRandom} indices until a free port turns up
+     * (2 probes on average, each a draw, a load and a branch no predictor can guess), or in rounds.
+     */
+    @State(Scope.Thread)
+    public static class HalfFullBits extends HalfFullBitsFixture {
+    }
+
+    /** The bitmap shared by all threads, claimed and released by CAS ({@code controlUniformRoundsCas*}). */
+    @State(Scope.Benchmark)
+    public static class SharedHalfFullBits extends HalfFullBitsFixture {
     }
 
     /** One 8 KiB array of 1,024 longs shared by all threads: 128 cache lines, about the allocator's span. */
@@ -274,6 +301,17 @@ public class ExclusiveAllocationBenchmark {
     @Threads(2)
     public int allocatorTwoThreads(SharedAllocator s) {
         return Operations.acquireRelease(s.ports);
+    }
+
+    @Benchmark
+    public int local(Handle h) {
+        return Operations.acquireRelease(h.local);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int localTwoThreads(Handle h) {
+        return Operations.acquireRelease(h.local);
     }
 
     @Benchmark
@@ -340,6 +378,62 @@ public class ExclusiveAllocationBenchmark {
             }
             if (ok != 0) {
                 return (int) (r >>> (16 * Integer.numberOfTrailingZeros(ok))) & cover;
+            }
+        }
+    }
+
+    /**
+     * The floor of any exactly uniform lock-free acquire + release at 50 %: {@link #controlUniformRounds}'s probe
+     * rounds on a bitmap shared by all threads, the first accepted port claimed by a CAS on its word (a round
+     * whose claim finds the port taken starts again) and released by a CAS. No bounds, marks, counters or
+     * per-thread state: only the draws, the probe loads and the two CAS.
+     */
+    @Benchmark
+    public int controlUniformRoundsCas(SharedHalfFullBits s) {
+        return uniformRoundsCas(s);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int controlUniformRoundsCasTwoThreads(SharedHalfFullBits s) {
+        return uniformRoundsCas(s);
+    }
+
+    private static final VarHandle BIT_WORD = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private static int uniformRoundsCas(SharedHalfFullBits s) {
+        final long[] bits = s.bits;
+        final int last = s.size - 1;
+        final int cover = s.cover;
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (;;) {
+            final long r = random.nextLong();
+            int ok = 0;
+            for (int j = 0; j < 4; j++) {
+                final int i = (int) (r >>> (16 * j)) & cover;
+                final int inside = (last - i) >>> 31 ^ 1; // i <= last
+                ok |= ((int) (~bits[i >>> 6] >>> i) & inside & 1) << j; // plain loads, as the allocator's
+            }
+            if (ok == 0) {
+                continue;
+            }
+            final int i = (int) (r >>> (16 * Integer.numberOfTrailingZeros(ok))) & cover;
+            final int w = i >>> 6;
+            final long bit = 1L << i;
+            long cur = (long) BIT_WORD.getAcquire(bits, w);
+            while ((cur & bit) == 0) {
+                final long witness = (long) BIT_WORD.compareAndExchange(bits, w, cur, cur | bit);
+                if (witness == cur) {
+                    cur |= bit; // claimed: release it again
+                    for (;;) {
+                        final long was = (long) BIT_WORD.compareAndExchange(bits, w, cur, cur & ~bit);
+                        if (was == cur) {
+                            return i;
+                        }
+                        cur = was;
+                    }
+                }
+                cur = witness;
             }
         }
     }

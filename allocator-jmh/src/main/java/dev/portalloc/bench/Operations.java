@@ -22,6 +22,15 @@ final class Operations {
         return p;
     }
 
+    /** The same through a thread's handle. */
+    static int acquireRelease(PortAllocator.Local a) {
+        final int p = a.tryAcquire();
+        if (p != PortAllocator.NONE) {
+            a.release(p);
+        }
+        return p;
+    }
+
     /** Acquire a local port for a connection to {@code d}, then release that tuple, so occupancy stays put. */
     static int acquireRelease(PortAllocator a, Destination d) {
         final int p = a.tryAcquire(d);

@@ -77,6 +77,8 @@ final class PerformanceGoals {
         final List<Goal> g = new ArrayList<>();
         g.add(new Goal("1 thread, 50 %: allocator / synchronized BitSet", Direction.AT_MOST, 1.0,
             s -> ratio(score(s, "allocator", "0.5"), score(s, "bitSet", "0.5"))));
+        g.add(new Goal("1 thread, 50 %: allocator through its Local handle / synchronized BitSet", Direction.AT_MOST, 1.0,
+            s -> ratio(score(s, "local", "0.5"), score(s, "bitSet", "0.5"))));
         g.add(new Goal("1 thread, 50 %: allocator / (2 × private CAS + 1 ThreadLocalRandom draw)", Direction.AT_MOST, 1.5,
             s -> ratio(score(s, "allocator", "0.5"),
                 sum(score(s, "controlPrivateCas", ""), score(s, "controlThreadLocalRandom", ""), 2))));
@@ -100,6 +102,8 @@ final class PerformanceGoals {
             s -> ratio(score(s, "allocatorTwoThreads", "0.5"), score(s, "controlRandomWordCasTwoThreads", ""))));
         g.add(new Goal("2 threads, 50 %: throughput / synchronized BitSet throughput", Direction.AT_LEAST, 2,
             s -> ratio(score(s, "bitSetTwoThreads", "0.5"), score(s, "allocatorTwoThreads", "0.5"))));
+        g.add(new Goal("2 threads, 50 %, Local handles: throughput / synchronized BitSet throughput", Direction.AT_LEAST, 2,
+            s -> ratio(score(s, "bitSetTwoThreads", "0.5"), score(s, "localTwoThreads", "0.5"))));
         g.add(new Goal("connect-style uniform, many destinations / (exclusive at 50 % + map put+remove, recurring keys)",
             Direction.AT_MOST, 1.3,
             s -> ratio(connect(s, "manyDestinations"), sum(connectControl(s, "controlExclusive"),

@@ -17,19 +17,21 @@ class PerformanceGoalsTest {
     void readsJmhJsonAndJudgesTheTargets() {
         final String json = "[" + String.join(",",
             JmhJson.run("allocator", "0.5", 10), JmhJson.run("allocator", "0.99", 12), JmhJson.run("allocator", "one-free", 40),
-            JmhJson.run("bitSet", "0.5", 20), JmhJson.run("controlPrivateCas", "", 3),
+            JmhJson.run("bitSet", "0.5", 20), JmhJson.run("local", "0.5", 22), JmhJson.run("controlPrivateCas", "", 3),
             JmhJson.run("controlThreadLocalRandom", "", 4)) + "]";
         final JmhScores scores = JmhScores.parse(json, "test");
         assertThat(scores.get("ExclusiveAllocationBenchmark.allocator", "0.5").orElseThrow().score()).isEqualTo(10);
         final var verdicts = PerformanceGoals.check(scores);
         assertThat(verdicts.get(0).ratio()).isEqualTo(10.0 / 20);
         assertThat(verdicts.get(0).verdict()).isEqualTo("PASS"); // 10 / 20 ≤ 1
-        assertThat(verdicts.get(1).ratio()).isEqualTo(10.0 / (2 * 3 + 4));
-        assertThat(verdicts.get(1).verdict()).isEqualTo("PASS");
-        assertThat(verdicts.get(2).verdict()).isEqualTo("MISSING"); // no controlRandomSource score
-        assertThat(verdicts.get(4).verdict()).isEqualTo("PASS"); // 12 / 10 ≤ 1.5
-        assertThat(verdicts.get(5).verdict()).isEqualTo("FAIL"); // 40 / 10 > 3
-        assertThat(verdicts.get(7).verdict()).isEqualTo("MISSING"); // no "full" score
+        assertThat(verdicts.get(1).ratio()).isEqualTo(22.0 / 20);
+        assertThat(verdicts.get(1).verdict()).isEqualTo("FAIL"); // the Local handle: 22 / 20 > 1
+        assertThat(verdicts.get(2).ratio()).isEqualTo(10.0 / (2 * 3 + 4));
+        assertThat(verdicts.get(2).verdict()).isEqualTo("PASS");
+        assertThat(verdicts.get(3).verdict()).isEqualTo("MISSING"); // no controlRandomSource score
+        assertThat(verdicts.get(5).verdict()).isEqualTo("PASS"); // 12 / 10 ≤ 1.5
+        assertThat(verdicts.get(6).verdict()).isEqualTo("FAIL"); // 40 / 10 > 3
+        assertThat(verdicts.get(8).verdict()).isEqualTo("MISSING"); // no "full" score
     }
 
     @Test
