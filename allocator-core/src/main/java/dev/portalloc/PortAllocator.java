@@ -301,7 +301,11 @@ public final class PortAllocator {
      * @throws PortExhaustedException if no such port is free
      */
     public int acquire() {
-        final int port = tryAcquire();
+        return acquiredOrThrow(tryAcquire());
+    }
+
+    /** @return {@code port}, an exclusive acquisition's result, unless it is {@link #NONE}: then it throws */
+    private int acquiredOrThrow(int port) {
         if (port == NONE) {
             throw exhausted(bitmap.selection(), null);
         }
@@ -494,12 +498,12 @@ public final class PortAllocator {
      * @return the local port, or {@link #NONE}
      */
     public int tryAcquire(Destination d) {
-        Objects.requireNonNull(d, "d");
         return tryAcquire(threads.current(), d);
     }
 
     /** {@link #tryAcquire(Destination)} for the calling thread, whose state is {@code thread}. */
     private int tryAcquire(ThreadState thread, Destination d) {
+        Objects.requireNonNull(d, "d");
         final FlowTable f = flows();
         f.expireSome();
         final PortSelector sel = connectSelector;
@@ -903,11 +907,7 @@ public final class PortAllocator {
          * @throws IllegalStateException if called from another thread
          */
         public int acquire() {
-            final int port = tryAcquire();
-            if (port == NONE) {
-                throw exhausted(bitmap.selection(), null);
-            }
-            return port;
+            return acquiredOrThrow(tryAcquire());
         }
 
         /**
@@ -933,7 +933,6 @@ public final class PortAllocator {
          */
         public int tryAcquire(Destination d) {
             confined();
-            Objects.requireNonNull(d, "d");
             return PortAllocator.this.tryAcquire(thread, d);
         }
 
