@@ -370,12 +370,7 @@ public class ExclusiveAllocationBenchmark {
         final ThreadLocalRandom random = ThreadLocalRandom.current();
         for (;;) {
             final long r = random.nextLong();
-            int ok = 0;
-            for (int j = 0; j < 4; j++) {
-                final int i = (int) (r >>> (16 * j)) & cover;
-                final int inside = (last - i) >>> 31 ^ 1; // i <= last
-                ok |= ((int) (~bits[i >>> 6] >>> i) & inside & 1) << j;
-            }
+            final int ok = acceptedProbes(bits, last, cover, r);
             if (ok != 0) {
                 return (int) (r >>> (16 * Integer.numberOfTrailingZeros(ok))) & cover;
             }
@@ -399,6 +394,22 @@ public class ExclusiveAllocationBenchmark {
         return uniformRoundsCas(s);
     }
 
+    /**
+     * One round of the controls' probes: the four 16-bit offsets of {@code r} over {@code 0..cover}, tested
+     * without a branch (plain loads, as the allocator's).
+     *
+     * @return bit j set if offset j is at most {@code last} and free in {@code bits}
+     */
+    private static int acceptedProbes(long[] bits, int last, int cover, long r) {
+        int ok = 0;
+        for (int j = 0; j < 4; j++) {
+            final int i = (int) (r >>> (16 * j)) & cover;
+            final int inside = (last - i) >>> 31 ^ 1; // i <= last
+            ok |= ((int) (~bits[i >>> 6] >>> i) & inside & 1) << j;
+        }
+        return ok;
+    }
+
     private static final VarHandle BIT_WORD = MethodHandles.arrayElementVarHandle(long[].class);
 
     private static int uniformRoundsCas(SharedHalfFullBits s) {
@@ -408,12 +419,7 @@ public class ExclusiveAllocationBenchmark {
         final ThreadLocalRandom random = ThreadLocalRandom.current();
         for (;;) {
             final long r = random.nextLong();
-            int ok = 0;
-            for (int j = 0; j < 4; j++) {
-                final int i = (int) (r >>> (16 * j)) & cover;
-                final int inside = (last - i) >>> 31 ^ 1; // i <= last
-                ok |= ((int) (~bits[i >>> 6] >>> i) & inside & 1) << j; // plain loads, as the allocator's
-            }
+            final int ok = acceptedProbes(bits, last, cover, r);
             if (ok == 0) {
                 continue;
             }
