@@ -13,7 +13,9 @@ import dev.portalloc.internal.random.RandomSource;
 import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.quicktheories.core.Gen;
 
 /**
@@ -191,4 +193,39 @@ class PortBitmapBoundsTest {
         assertThat(bitmap.select(random)).isEqualTo(1500);
         assertThat(bitmap.select(random)).isEqualTo(PortBitmap.NONE);
     }
+
+    /**
+     * Partially selectable blocks are weighed by their bounds too, which count their free ports that are not
+     * selectable (port 0 in block 0, the ports past a range's end, reserved ports): with everything selectable held
+     * but one port, the exact pass must still find that port wherever it is, and report NONE once it is taken. A
+     * weight that discounted more than port 0 would report NONE for a last free port in block 0; a walk that
+     * ignored the selection would return a free port that is not selectable.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // a weight that understates can make the pass loop forever
+    void theLastFreePortIsFoundInPartiallySelectableBlocks() {
+        record Case(PortSet selectable, PortSet reserved, int[] lastFree) {
+        }
+        final List<Case> cases = List.of(
+            new Case(PortSet.range(1, 65535), PortSet.empty(), new int[] {1, 2, 31, 32, 2047, 2048, 40000, 65535}),
+            new Case(PortSet.range(32768, 60999), PortSet.empty(), new int[] {32768, 59392, 60000, 60999}),
+            new Case(PortSet.range(1, 65535), PortSet.of(1, 2, 3, 61000), new int[] {4, 60999, 61001}));
+        for (Case c : cases) {
+            final Selection selection = new Selection(c.selectable(), c.reserved());
+            final PortBitmap bitmap = new PortBitmap(selection);
+            for (int port : c.selectable().toArray()) {
+                if (!c.reserved().contains(port)) {
+                    assertThat(bitmap.tryClaim(port)).isTrue();
+                }
+            }
+            final RandomSource random = RandomSource.fromSeed(3, 0);
+            assertThat(bitmap.select(random)).as("full: %s", c).isEqualTo(PortBitmap.NONE);
+            for (int last : c.lastFree()) {
+                assertThat(bitmap.release(last)).isTrue();
+                assertThat(bitmap.select(random)).as("the last free port of %s", c.selectable()).isEqualTo(last);
+                assertThat(bitmap.select(random)).as("full again").isEqualTo(PortBitmap.NONE);
+            }
+        }
+    }
 }
+
