@@ -48,8 +48,8 @@ import java.lang.invoke.VarHandle;
  * hit held ports (likely only from about 85 % occupancy) it switches to an exact pass: each block weighs its
  * bound (an upper bound on its free selectable ports), a rank drawn below the total picks a block and a walk
  * over its words the port of that rank; a rank beyond the block's actual free selectable ports (a bound that
- * overstates) is rejected and drawn again over the block's exact count (see {@link #selectExact}). After a pass that found under 1/32 of the selection free, later calls
- * skip the probes until a pass finds more. Either way the choice is uniform over the free selectable ports
+ * overstates) is rejected and drawn again over the block's exact count (see {@link #selectExact}). After a
+ * pass that found under 1/32 of the selection free, later calls skip the probes until a pass finds more. Either way the choice is uniform over the free selectable ports
  * whatever their pattern, and the cost is bounded: {@value #BLOCKS} bounds plus the words of the chosen block
  * and, at most once per block, of a block whose bound overstated (at high occupancy bounds are exact but for
  * the non-selectable free ports of partially selectable blocks).
