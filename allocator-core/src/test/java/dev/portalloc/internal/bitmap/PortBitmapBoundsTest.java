@@ -195,11 +195,10 @@ class PortBitmapBoundsTest {
     }
 
     /**
-     * Partially selectable blocks are weighed by their bounds too, which count their free ports that are not
-     * selectable (port 0 in block 0, the ports past a range's end, reserved ports): with everything selectable held
-     * but one port, the exact pass must still find that port wherever it is, and report NONE once it is taken. A
-     * weight that discounted more than port 0 would report NONE for a last free port in block 0; a walk that
-     * ignored the selection would return a free port that is not selectable.
+     * With everything selectable held but one port, the exact pass must find that port wherever it is (in block
+     * 0 beside port 0, in a block the range covers only in part, beside reserved ports) and report NONE once it
+     * is taken: partially selectable blocks are weighed by their free selectable ports, which must count the
+     * last one, and the walk must not return a free port that is not selectable.
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS) // a weight that understates can make the pass loop forever
