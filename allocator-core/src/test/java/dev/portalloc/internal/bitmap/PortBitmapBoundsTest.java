@@ -201,7 +201,7 @@ class PortBitmapBoundsTest {
      * last one, and the walk must not return a free port that is not selectable.
      */
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS) // a weight that understates can make the pass loop forever
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // a broken pass must fail the test, not hang the build
     void theLastFreePortIsFoundInPartiallySelectableBlocks() {
         record Case(PortSet selectable, PortSet reserved, int[] lastFree) {
         }
