@@ -1,5 +1,6 @@
 package dev.portalloc.internal.bitmap;
 
+import dev.portalloc.PortSet;
 import dev.portalloc.internal.random.IndexSource;
 
 import java.lang.invoke.MethodHandles;
@@ -20,9 +21,12 @@ import java.lang.invoke.VarHandle;
  * <li>held = 0: the port is free. Its mark is the <em>dirty</em> flag explained below.</li>
  * </ul>
  * Port 0 is never held. The summary: {@value #BLOCKS} blocks of {@value #PORTS_PER_BLOCK} ports (32 words),
- * each with a <em>bound</em>: the sum over its words of their {@link #weight weight}, a word's free-port count
- * when it has at most {@value #EXACT_FREE} free ports and {@value #PORTS_PER_WORD} when it has more (all ports
- * count, selectable or not). The bounds are dense (64 ints, 4 cache lines) because they are rarely written: a
+ * each with a <em>bound</em>: the sum over its words of their {@link #weight weight}, a word's count of free
+ * <em>automatic</em> ports when it has at most {@value #EXACT_FREE} of them and {@value #PORTS_PER_WORD} when it
+ * has more. Automatic ports count whether reserved or not, and the automatic set never changes, so neither does
+ * this definition; ports outside it (which only explicit claims take) weigh nothing, so a block that a range
+ * covers only in part, like block 59 under Linux's 32768-60999, is judged by its bound as long as none of its
+ * automatic ports is reserved. The bounds are dense (64 ints, 4 cache lines) because they are rarely written: a
  * claim or release changes a word's weight only when the word has at most {@value #EXACT_FREE} + 1 free ports,
  * which at 50 % occupancy is about 1 % of operations. That replaced exact per-block counts, whose two atomic adds
  * per acquire+release moved a shared line between cores on two threads (on one thread, removing them did not
@@ -44,15 +48,15 @@ import java.lang.invoke.VarHandle;
  * branch and the first accepted candidate is claimed: rejection sampling over the cover, so each free selectable
  * port is equally likely (each candidate is independent and uniform, so the first accepted one is uniform over
  * the accepted set), and the one unpredictable branch per probe of plain rejection becomes one mostly
- * predictable branch per round. When all probes
- * hit held ports (likely only from about 85 % occupancy) it switches to an exact pass: each block weighs its
- * bound (blocks whose ports are all selectable) or its free selectable ports counted from its words (the
- * others), a rank drawn below the total picks a block and a walk over its words the port of that rank; a rank
- * beyond the block's actual free ports (a bound that overstates) is rejected and drawn again over the block's
- * exact count (see {@link #selectExact}). After a pass that found under 1/32 of the selection free, later calls
+ * predictable branch per round. When all probes hit held ports (likely only from about 85 % occupancy) it
+ * switches to an exact pass: each block weighs its bound (blocks whose automatic ports are all selectable) or
+ * its free selectable ports counted from its words (the others: blocks with reserved ports), a rank drawn below
+ * the total picks a block and a walk over its words the port of that rank; a rank beyond the block's actual free
+ * ports (a bound that overstates) is rejected and drawn again over the block's exact count (see
+ * {@link #selectExact}). After a pass that found under 1/32 of the selection free, later calls
  * skip the probes until a pass finds more. Either way the choice is uniform over the free selectable ports
- * whatever their pattern, and the cost is bounded: {@value #BLOCKS} bounds plus the words of partially
- * selectable blocks and of one block for a single range.
+ * whatever their pattern, and the cost is bounded: {@value #BLOCKS} bounds plus the words of blocks with reserved
+ * ports and of one block for a single range.
  *
  * <h2>The verdict, and why free ports carry a dirty mark</h2>
  * A pass that finds every block empty cannot simply report exhaustion: bounds and words are read one after
@@ -63,8 +67,9 @@ import java.lang.invoke.VarHandle;
  * <ol>
  * <li>Bounds never understate: a release adds the weight its word gains <em>before</em> the CAS that frees
  *     the port (recomputed if the CAS fails), a claim subtracts the weight its word loses <em>after</em> the CAS
- *     that takes it. A word's weight is 0 only when it is full, so a bound of 0 means that every word of the
- *     block was full when the bound was read, and what follows for full words covers bounded blocks too.
+ *     that takes it. A word's weight is 0 only when it has no free automatic port, hence no free selectable
+ *     port (selectable ports are automatic): it is full. So a bound of 0 means that every word of the block was
+ *     full when the bound was read, and what follows for full words covers bounded blocks too.
  *     (The proof per word: its weight changes only through claims and releases of its ports, each of which
  *     accounts for exactly its own change, before the release and after the claim.)</li>
  * <li>A release into a word that is full (no free selectable port) or dirty marks its port dirty in the
@@ -79,7 +84,8 @@ import java.lang.invoke.VarHandle;
  *     exhaustion only if nothing was free and neither changed.</li>
  * <li>A new selection (reservations changed) is published after marking every free port dirty and before
  *     an epoch increment, so releases that judged fullness against the old selection are covered. Bounds
- *     cover all free ports, selectable or not, so they need no recount.</li>
+ *     cover all free automatic ports, reserved or not, and the automatic set cannot change, so they need no
+ *     recount.</li>
  * </ol>
  * Why that is enough: if a block or word the verdict read as full is no longer full when the epoch is read
  * the second time, the first release into it after the read was into a full word, so it marked its port
@@ -146,6 +152,17 @@ public final class PortBitmap {
     /** Per-thread block weights of the exact pass, allocated once per thread (shared by all bitmaps). */
     private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[BLOCKS]);
 
+    /**
+     * The automatic set as a selection with nothing reserved: the ports the bounds count. It never changes (a new
+     * selection only changes the reserved ports), so neither does the bounds' definition.
+     */
+    private final Selection automatic;
+    /**
+     * Bit w: word w is an <em>edge</em> word, with automatic ports and others. Only there can its free automatic
+     * ports be fewer than its free ports, so claims and releases elsewhere decide from the word alone that its
+     * weight does not change.
+     */
+    private final long[] edgeWords = new long[WORDS / 64];
     private final long[] words = new long[WORDS];
     /**
      * The bound of block b at index {@code BOUNDS_PAD + b}: never below the sum of its words' weights
@@ -162,8 +179,13 @@ public final class PortBitmap {
 
     public PortBitmap(Selection initial) {
         this.selection = initial;
-        for (int b = 0; b < BLOCKS; b++) {
-            bounds[boundIndex(b)] = PORTS_PER_BLOCK; // every word free: weight 32 each
+        this.automatic = new Selection(initial.automatic(), PortSet.empty());
+        for (int w = 0; w < WORDS; w++) { // every port free
+            final long auto = automatic.maskOf(w);
+            bounds[boundIndex(w >>> BLOCK_SHIFT)] += weight(Long.bitCount(auto));
+            if (auto != 0 && auto != HELD_BITS) {
+                edgeWords[w >>> 6] |= 1L << w;
+            }
         }
     }
 
@@ -186,15 +208,29 @@ public final class PortBitmap {
         return BOUNDS_PAD + block;
     }
 
-    /** @return the free ports of word value {@code w}, selectable or not (port 0 counts as free) */
+    /** @return the free ports of word value {@code w}, automatic or not (port 0 counts as free) */
     static int freePorts(long w) {
         return PORTS_PER_WORD - Long.bitCount(w & HELD_BITS);
     }
 
+    /** @return the bits of word {@code w}'s automatic ports (the ports its weight counts) */
+    long automaticMask(int w) {
+        return automatic.maskOf(w);
+    }
+
     /**
-     * A word's weight in its block's bound: its free count up to {@value #EXACT_FREE}, {@value #PORTS_PER_WORD}
-     * above. Never below the free count, 0 only for a full word, and constant while the free count stays above
-     * {@value #EXACT_FREE}: at moderate occupancy claims and releases leave the bounds alone.
+     * @return whether a claim or release on word value {@code cur} might change word {@code w}'s weight: the word
+     *     has at most {@code limit} free ports, or it is an edge word (its free automatic ports may be fewer)
+     */
+    private boolean mayReweigh(int w, long cur, int limit) {
+        return freePorts(cur) <= limit || (edgeWords[w >>> 6] >>> w & 1L) != 0;
+    }
+
+    /**
+     * A word's weight in its block's bound, from its count of free automatic ports: that count up to
+     * {@value #EXACT_FREE}, {@value #PORTS_PER_WORD} above. Never below the count, 0 only when it is 0, and
+     * constant while the count stays above {@value #EXACT_FREE}: at moderate occupancy claims and releases leave
+     * the bounds alone.
      */
     static int weight(int free) {
         return free <= EXACT_FREE ? free : PORTS_PER_WORD;
@@ -281,7 +317,7 @@ public final class PortBitmap {
         while ((cur & bit) == 0) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
-                boundClaimed(w, cur);
+                boundClaimed(w, cur, bit);
                 return true;
             }
             cur = witness; // another port of this word changed; ours may still be free
@@ -295,15 +331,22 @@ public final class PortBitmap {
     }
 
     /**
-     * After a claim's CAS from word value {@code before}: lowers the block's bound by the weight the word lost
-     * (bounds never understate: lowered only once the port is taken). Nothing to write while the word keeps
-     * more than {@value #EXACT_FREE} free ports.
+     * After a claim's CAS from word value {@code before} that took {@code bit}: lowers the block's bound by the
+     * weight the word lost (bounds never understate: lowered only once the port is taken). Nothing to write while
+     * the word keeps more than {@value #EXACT_FREE} free automatic ports, or for a port outside the automatic set.
      */
-    private void boundClaimed(int w, long before) {
-        final int free = freePorts(before);
-        final int delta = weight(free - 1) - weight(free);
-        if (delta != 0) {
-            BOUND.getAndAdd(bounds, boundIndex(w >>> BLOCK_SHIFT), delta);
+    private void boundClaimed(int w, long before, long bit) {
+        if (mayReweigh(w, before, EXACT_FREE + 1)) {
+            boundClaimedSlow(w, before, bit);
+        }
+    }
+
+    /** {@link #boundClaimed} for a word whose weight may change (not inlined: it is rare at moderate occupancy). */
+    private void boundClaimedSlow(int w, long before, long bit) {
+        final long auto = automatic.maskOf(w);
+        final int free = Long.bitCount(~before & auto);
+        if (free <= EXACT_FREE + 1 && (bit & auto) != 0) {
+            BOUND.getAndAdd(bounds, boundIndex(w >>> BLOCK_SHIFT), weight(free - 1) - weight(free));
         }
     }
 
@@ -311,7 +354,7 @@ public final class PortBitmap {
      * The exact pass over the blocks and words of {@code s}: a uniform choice by rejection over the blocks'
      * weights, or the exhaustion verdict.
      *
-     * <p>Each block has a weight: for a counted block (all its ports selectable) its bound, read from
+     * <p>Each block has a weight: for a counted block (all its automatic ports selectable) its bound, read from
      * {@link #bounds}; for the others, their free selectable ports, counted from their words. A rank drawn below
      * the total weight picks a block with probability proportional to its weight, and a walk over the block's
      * words looks for the free port of that rank within the block. When the block has fewer free ports than the
@@ -328,7 +371,8 @@ public final class PortBitmap {
      * the pass. A plain load of a word races with CASes on it (benign: the held bits are its low 32 bits, read
      * whole, and a stale value only makes a claim's CAS fail and the pass retry).
      *
-     * @param counted blocks judged by their bound (fully selectable ones); the others are counted from words
+     * @param counted blocks judged by their bound (see {@link Selection#countedBlocks}); the others are counted
+     *     from words
      */
     private int selectExact(IndexSource random, Selection s, long counted) {
         final long[] words = this.words;
@@ -376,7 +420,7 @@ public final class PortBitmap {
                 final int from = Math.max(first, block << BLOCK_SHIFT);
                 final int to = Math.min(last + 1, (block + 1) << BLOCK_SHIFT);
                 // Walk to the word holding the free port of rank r (half the block on average).
-                final boolean whole = (counted >>> block & 1L) != 0; // every word fully selectable
+                final boolean whole = (s.wholeBlocks() >>> block & 1L) != 0; // every word fully selectable
                 int found = 0;
                 int w = from;
                 long value = 0L;
@@ -472,7 +516,7 @@ public final class PortBitmap {
             }
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
-                boundClaimed(w, cur);
+                boundClaimed(w, cur, bit);
                 return w * PORTS_PER_WORD + Long.numberOfTrailingZeros(bit);
             }
             cur = witness;
@@ -503,7 +547,7 @@ public final class PortBitmap {
         while ((cur & bit) == 0) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, cur | bit | (bit << 32));
             if (witness == cur) {
-                boundClaimed(w, cur);
+                boundClaimed(w, cur, bit);
                 return true;
             }
             cur = witness;
@@ -532,11 +576,11 @@ public final class PortBitmap {
     /**
      * Frees {@code port} if it is held in the given kind (SHARED or exclusive), following the dirty-mark rule.
      *
-     * <p>The common case at moderate occupancy takes one CAS and nothing else: the word keeps more than
-     * {@value #EXACT_FREE} free ports (its weight, hence its block's bound, does not change), has a free selectable
-     * port (it is not full) and no dirty mark (so the port needs none and no epoch increment is owed). That is the
-     * first iteration of {@link #freeAnyCase}'s loop with every branch decided; it is split off so that the JIT
-     * inlines it into callers (the whole method is over C2's inlining size limit).
+     * <p>The common case at moderate occupancy takes one CAS and nothing else: the word is not an edge word and
+     * keeps more than {@value #EXACT_FREE} free ports (its weight, hence its block's bound, does not change), has a
+     * free selectable port (it is not full) and no dirty mark (so the port needs none and no epoch increment is
+     * owed). That is the first iteration of {@link #freeAnyCase}'s loop with every branch decided; it is split off
+     * so that the JIT inlines it into callers (the whole method is over C2's inlining size limit).
      */
     private boolean free(int port, boolean shared) {
         final int w = wordIndex(port);
@@ -545,7 +589,7 @@ public final class PortBitmap {
         final long kind = shared ? mark : 0L;
         final long[] words = this.words;
         final long cur = (long) WORD.getAcquire(words, w);
-        if ((cur & (bit | mark)) == (bit | kind) && freePorts(cur) > EXACT_FREE && dirtyMarks(cur) == 0) {
+        if ((cur & (bit | mark)) == (bit | kind) && dirtyMarks(cur) == 0 && !mayReweigh(w, cur, EXACT_FREE)) {
             final long mask = selection.maskOf(w);
             if ((mask == 0 || (~cur & mask) != 0) && WORD.compareAndSet(words, w, cur, cur & ~bit & ~mark)) {
                 return true;
@@ -570,6 +614,7 @@ public final class PortBitmap {
             return false;
         }
         final long mask = selection.maskOf(w);
+        final long auto = automatic.maskOf(w);
         final int boundAt = boundIndex(w >>> BLOCK_SHIFT);
         int raised = 0; // what this release has added to the block's bound so far
         long next;
@@ -583,8 +628,8 @@ public final class PortBitmap {
             }
             // Bounds never understate: raise the block's bound by the weight the word gains *before* the CAS
             // that frees the port; if the word changed meanwhile, the weight gained is recomputed for the new value.
-            final int free = freePorts(cur);
-            final int gain = weight(free + 1) - weight(free);
+            final int free = Long.bitCount(~cur & auto);
+            final int gain = (bit & auto) == 0 ? 0 : weight(free + 1) - weight(free);
             if (gain != raised) {
                 BOUND.getAndAdd(bounds, boundAt, gain - raised);
                 raised = gain;
@@ -619,8 +664,9 @@ public final class PortBitmap {
 
     /**
      * @param block 0 .. {@value #BLOCKS} - 1
-     * @return the block's bound on its free ports (volatile read): never below them, exact for words with at most
-     *     {@value #EXACT_FREE} free ports, {@value #PORTS_PER_WORD} for each word with more (see the class Javadoc)
+     * @return the block's bound on its free automatic ports (volatile read): never below them, exact for words with
+     *     at most {@value #EXACT_FREE} of them, {@value #PORTS_PER_WORD} for each word with more (see the class
+     *     Javadoc)
      */
     public int freeBound(int block) {
         return (int) BOUND.getVolatile(bounds, boundIndex(block));
@@ -674,9 +720,15 @@ public final class PortBitmap {
      * Publishes a new selection: marks every free port dirty in the words that either selection covers,
      * publishes, increments the epoch, then clears the marks (its own and older ones) where the word has
      * not changed since. Words outside both selections need nothing: no verdict reads them and no release
-     * judges them full. Counts cover all free ports and need no change. Callers serialise calls.
+     * judges them full. Bounds cover all free automatic ports and need no change. Callers serialise calls.
+     *
+     * @throws IllegalArgumentException if {@code next} has another automatic set (nothing changes)
      */
     public void publish(Selection next) {
+        if (!next.automatic().equals(automatic.automatic())) {
+            throw new IllegalArgumentException("a new selection must keep the automatic set " + automatic.automatic()
+                + " (the bounds count its free ports), not " + next.automatic());
+        }
         final Selection previous = selection;
         final int first = Math.min(previous.firstWord(), next.firstWord());
         final int last = Math.max(previous.lastWord(), next.lastWord());
@@ -719,7 +771,10 @@ public final class PortBitmap {
         return count;
     }
 
-    /** @return bytes of mutable state: the word array, the padded bounds and the padded epoch cell */
+    /**
+     * @return bytes of mutable state: the word array, the padded bounds and the padded epoch cell (the edge words'
+     *     bits, 272 bytes, are fixed at construction)
+     */
     public static long stateBytes() {
         return 16L + 8L * WORDS + 16L + 4L * (BLOCKS + 2 * BOUNDS_PAD) + EpochCell.BYTES;
     }

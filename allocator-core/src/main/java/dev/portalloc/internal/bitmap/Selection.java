@@ -29,8 +29,13 @@ public final class Selection {
      * 65535), of which {@code 0..hi-lo} are inside the span. See {@code PortBitmap.select}.
      */
     private final int coverMask;
-    /** Bit b: all {@value PortBitmap#PORTS_PER_BLOCK} ports of summary block b are selectable. */
+    /**
+     * Bit b: every automatic port of summary block b is selectable, so that its bound (which counts the free
+     * automatic ports) bounds its free selectable ports.
+     */
     private final long countedBlocks;
+    /** Bit b: all {@value PortBitmap#PORTS_PER_BLOCK} ports of summary block b are selectable. */
+    private final long wholeBlocks;
     /** For a single range: the masks of its first and last words. */
     private final long firstMask;
     private final long lastMask;
@@ -57,7 +62,21 @@ public final class Selection {
         this.reserved = reserved;
         this.selectable = selectable;
         this.size = selectable.size();
-        this.countedBlocks = fullySelectableBlocks(selectable);
+        long counted = 0;
+        long whole = 0;
+        for (int b = 0; b < PortBitmap.BLOCKS; b++) {
+            final int from = b * PortBitmap.PORTS_PER_BLOCK;
+            final int to = from + PortBitmap.PORTS_PER_BLOCK; // exclusive; rank() accepts 65536
+            final int selectableInBlock = selectable.rank(to) - selectable.rank(from);
+            if (selectableInBlock == automatic.rank(to) - automatic.rank(from)) {
+                counted |= 1L << b;
+            }
+            if (selectableInBlock == PortBitmap.PORTS_PER_BLOCK) {
+                whole |= 1L << b;
+            }
+        }
+        this.countedBlocks = counted;
+        this.wholeBlocks = whole;
         if (size == 0) {
             lo = 1;
             hi = 0;
@@ -90,24 +109,18 @@ public final class Selection {
         }
     }
 
-    private static long fullySelectableBlocks(PortSet selectable) {
-        long blocks = 0;
-        for (int b = 0; b < PortBitmap.BLOCKS; b++) {
-            final int from = b * PortBitmap.PORTS_PER_BLOCK;
-            final int to = from + PortBitmap.PORTS_PER_BLOCK; // exclusive; rank() accepts 65536
-            if (selectable.rank(to) - selectable.rank(from) == PortBitmap.PORTS_PER_BLOCK) {
-                blocks |= 1L << b;
-            }
-        }
-        return blocks;
-    }
-
     /**
-     * @return bit b set if every port of summary block b (ports {@code b * 1024 .. b * 1024 + 1023}) is
-     *     selectable, so that the block's free count alone tells how many of its ports may be chosen
+     * @return bit b set if every automatic port of summary block b (ports {@code b * 1024 .. b * 1024 + 1023}) is
+     *     selectable, so that the block's bound, which counts its free automatic ports, bounds how many of its
+     *     ports may be chosen (a block without automatic ports counts too: its bound is 0)
      */
     public long countedBlocks() {
         return countedBlocks;
+    }
+
+    /** @return bit b set if every port of summary block b is selectable (never block 0: port 0 is not) */
+    long wholeBlocks() {
+        return wholeBlocks;
     }
 
     /** Bits of word {@code w} whose ports lie in {@code [first, last]}. */

@@ -1,6 +1,7 @@
 package dev.portalloc.internal.bitmap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
@@ -24,20 +25,23 @@ import org.quicktheories.core.Gen;
  * ports is rejected), and the verdict where a bound is 0.
  */
 class PortBitmapBoundsTest {
-    /** Blocks 1 and 2 (ports 1024-3071) are selectable; the tests move words through every fill level. */
-    private static final PortSet SELECTABLE = PortSet.range(1024, 3071);
+    /**
+     * The automatic set of the property: blocks 1 and 2 (ports 1024-3071) but the first 6 and the last 11 ports,
+     * so that words 32 (ports 1024-1055) and 95 (3040-3071) are edge words, partly automatic.
+     */
+    private static final PortSet AUTOMATIC = PortSet.range(1030, 3060);
+    /** The words the steps act on: an edge word and an inner word of block 1, an edge word, a word outside. */
+    private static final int[] STEP_WORDS = {32, 33, 95, 96};
 
     /** One step: 0-3 claim (tryClaim, tryClaimShared, select, select), 4-6 release (exclusive, shared, any). */
     record Step(int kind, int port) {
     }
 
     private static Gen<Step> steps() {
-        // Ports of two words of each block, so that words fill up and empty out within a few hundred steps.
-        return integers().between(0, 6).zip(integers().between(0, 127), (kind, i) -> {
-            final int word = i >>> 5;
-            final int base = word < 2 ? 1024 + word * 32 : 2048 + (word - 2) * 32;
-            return new Step(kind, base + (i & 31));
-        });
+        // Ports of four words, so that words fill up and empty out within a few hundred steps; explicit claims
+        // and releases also take the edge words' and word 96's ports outside the automatic set.
+        return integers().between(0, 6).zip(integers().between(0, 127),
+            (kind, i) -> new Step(kind, STEP_WORDS[i >>> 5] * 32 + (i & 31)));
     }
 
     /**
@@ -53,13 +57,13 @@ class PortBitmapBoundsTest {
     }
 
     private void runSteps(List<Step> steps, long seed) {
-        final PortBitmap bitmap = new PortBitmap(new Selection(SELECTABLE, PortSet.empty()));
+        final PortBitmap bitmap = new PortBitmap(new Selection(AUTOMATIC, PortSet.empty()));
         final RandomSource random = RandomSource.fromSeed(seed, 0);
         final BitSet held = new BitSet();
         final BitSet shared = new BitSet();
         // Start half full, so that words cross the exact-weight threshold in both directions.
         final SplittableRandom fill = new SplittableRandom(seed);
-        for (int p = 1024; p <= 3071; p++) {
+        for (int p = 1024; p <= 3103; p++) {
             if (fill.nextBoolean() && bitmap.tryClaim(p)) {
                 held.set(p);
             }
@@ -83,6 +87,7 @@ class PortBitmapBoundsTest {
                     final int q = bitmap.select(random);
                     if (q != PortBitmap.NONE) {
                         assertThat(held.get(q)).as("select returned held port %d", q).isFalse();
+                        assertThat(AUTOMATIC.contains(q)).as("select returned port %d", q).isTrue();
                         held.set(q);
                     }
                 }
@@ -111,11 +116,12 @@ class PortBitmapBoundsTest {
         }
     }
 
+    /** Each bound is the sum of its words' weights, a weight counting the word's free automatic ports only. */
     private static void checkBounds(PortBitmap bitmap, String when) {
         for (int b = 0; b < PortBitmap.BLOCKS; b++) {
             int sum = 0;
             for (int w = b << PortBitmap.BLOCK_SHIFT; w < (b + 1) << PortBitmap.BLOCK_SHIFT; w++) {
-                final int free = PortBitmap.freePorts(bitmap.word(w));
+                final int free = Long.bitCount(~bitmap.word(w) & bitmap.automaticMask(w));
                 final int weight = PortBitmap.weight(free);
                 assertThat(weight).as("weight of %d free ports", free).isGreaterThanOrEqualTo(free);
                 assertThat(weight == 0).isEqualTo(free == 0);
@@ -176,6 +182,46 @@ class PortBitmapBoundsTest {
         assertThat(perFreePort.length).isEqualTo(freeCount);
         assertThat(ChiSquare.statistic(perFreePort, 200.0)).isLessThan(ChiSquare.criticalValue(freeCount - 1));
         assertThat(bitmap.freeBound(1)).as("selection leaves the bound as it was").isEqualTo(bound);
+    }
+
+    /**
+     * Bounds count free automatic ports only: Linux's range ends in word 1906 (ports 60992-61023, 8 of them
+     * automatic) of block 59, whose free ports past 60999 and explicit claims there leave the bound alone. Block 59
+     * is weighed by its bound, so the verdict is NONE with 440 ports of the block free.
+     */
+    @Test
+    void boundsCountOnlyAutomaticPorts() {
+        final PortBitmap bitmap = new PortBitmap(new Selection(PortSet.range(32768, 60999), PortSet.empty()));
+        assertThat(bitmap.freeBound(59)).isEqualTo(18 * 32 + 8);
+        assertThat(bitmap.freeBound(60)).isZero();
+        for (int p = 60416; p <= 60999; p++) {
+            assertThat(bitmap.tryClaim(p)).isTrue();
+        }
+        assertThat(bitmap.freeBound(59)).isZero();
+        assertThat(bitmap.tryClaim(61000)).isTrue();
+        assertThat(bitmap.tryClaim(62000)).isTrue();
+        assertThat(bitmap.freeBound(59)).isZero();
+        assertThat(bitmap.freeBound(60)).isZero();
+        assertThat(bitmap.release(61000)).isTrue();
+        assertThat(bitmap.freeBound(59)).isZero();
+        for (int p = 32768; p < 60416; p++) {
+            assertThat(bitmap.tryClaim(p)).isTrue();
+        }
+        final RandomSource random = RandomSource.fromSeed(7, 0);
+        assertThat(bitmap.select(random)).isEqualTo(PortBitmap.NONE);
+        assertThat(bitmap.release(60999)).isTrue();
+        assertThat(bitmap.freeBound(59)).isEqualTo(1);
+        assertThat(bitmap.select(random)).isEqualTo(60999);
+    }
+
+    /** The bounds' definition rests on the automatic set: a new selection may change only the reserved ports. */
+    @Test
+    void publishRefusesANewAutomaticSet() {
+        final PortBitmap bitmap = new PortBitmap(new Selection(PortSet.range(32768, 60999), PortSet.empty()));
+        final Selection other = new Selection(PortSet.range(32768, 61000), PortSet.empty());
+        assertThatThrownBy(() -> bitmap.publish(other)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("32768-61000");
+        assertThat(bitmap.selection().automatic()).isEqualTo(PortSet.range(32768, 60999));
     }
 
     /** A block read at bound 0 is full: the verdict says NONE, and a release makes its port selectable at once. */
