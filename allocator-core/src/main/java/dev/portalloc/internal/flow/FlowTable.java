@@ -553,9 +553,13 @@ public final class FlowTable {
         }
     }
 
-    /** @return live tuples (weakly consistent) */
+    /**
+     * @return live tuples (weakly consistent): the ports' users, summed by a scan of {@link PortShares} (which
+     *     counts every live and quarantined tuple anyway), less the quarantined ones. A counter kept by the tuple
+     *     table would cost every acquisition and release one more atomic add.
+     */
     public long liveTuples() {
-        return tuples.size() - quarantinedTuples.sum();
+        return shares.users() - quarantinedTuples.sum();
     }
 
     /** @return quarantined tuples and exclusive ports (weakly consistent) */
