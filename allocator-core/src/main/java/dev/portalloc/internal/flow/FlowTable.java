@@ -556,11 +556,10 @@ public final class FlowTable {
     /**
      * @return live tuples (weakly consistent): the ports' users, summed by a scan of {@link PortShares} (which
      *     counts every live and quarantined tuple anyway), less the quarantined ones. A counter kept by the tuple
-     *     table would cost every acquisition and release one more atomic add. Never negative: a tuple that joins
-     *     behind the scan and enters quarantine before the second read would otherwise be subtracted uncounted.
+     *     table would cost every acquisition and release one more atomic add.
      */
     public long liveTuples() {
-        return Math.max(0, shares.users() - quarantinedTuples.sum());
+        return shares.users() - quarantinedTuples.sum();
     }
 
     /** @return quarantined tuples and exclusive ports (weakly consistent) */
