@@ -759,9 +759,8 @@ public final class PortAllocator {
     /**
      * Also reports {@link PortLease}s found leaked since the last lease operation (see {@link PortLease}), so
      * that reading statistics, a metrics scrape for instance, surfaces leaks; this is off the hot path. Cost: a
-     * scan of the bitmap (16 KiB), about 4 µs, and once connect-style allocation has been used a scan of the
-     * per-port tuple counts (256 KiB), about 40 µs in all (measured on a 2-vCPU VM): acquisitions and releases
-     * keep no shared counter of live tuples.
+     * scan of the bitmap (16 KiB) and, once connect-style allocation has been used, of the per-port tuple counts
+     * (256 KiB), some tens of microseconds; the acquisitions and releases keep no shared counter for it.
      *
      * @return a weakly consistent snapshot of sizes and counters
      */
