@@ -758,9 +758,7 @@ public final class PortAllocator {
 
     /**
      * Also reports {@link PortLease}s found leaked since the last lease operation (see {@link PortLease}), so
-     * that reading statistics, a metrics scrape for instance, surfaces leaks; this is off the hot path. Cost: a
-     * scan of the bitmap (16 KiB) and, once connect-style allocation has been used, of the per-port tuple counts
-     * (256 KiB), some tens of microseconds; the acquisitions and releases keep no shared counter for it.
+     * that reading statistics, a metrics scrape for instance, surfaces leaks; this is off the hot path.
      *
      * @return a weakly consistent snapshot of sizes and counters
      */
