@@ -553,13 +553,9 @@ public final class FlowTable {
         }
     }
 
-    /**
-     * @return live tuples (weakly consistent): the ports' users, summed by a scan of {@link PortShares} (which
-     *     counts every live and quarantined tuple anyway), less the quarantined ones. A counter kept by the tuple
-     *     table would cost every acquisition and release one more atomic add.
-     */
+    /** @return live tuples (weakly consistent) */
     public long liveTuples() {
-        return shares.users() - quarantinedTuples.sum();
+        return tuples.size() - quarantinedTuples.sum();
     }
 
     /** @return quarantined tuples and exclusive ports (weakly consistent) */

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A lock-free set of 64-bit tuple keys with a state per key (live or quarantined) that reuses the slots of
@@ -72,6 +73,7 @@ final class Ipv4TupleTable {
     private final long[] main;
     private final AtomicReferenceArray<long[]> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
     private final AtomicInteger overflowBuckets = new AtomicInteger();
+    private final LongAdder size = new LongAdder();
 
     Ipv4TupleTable(long salt) {
         this(salt, DEFAULT_BUCKET_BITS);
@@ -266,8 +268,15 @@ final class Ipv4TupleTable {
             final int at = base(b);
             for (int i = 0; i < SLOTS; i++) {
                 if ((long) WORD.getAcquire(a, at + i) == expected) {
-                    // false: the only copy changed under us, so it is no longer in state `from`
-                    return WORD.compareAndSet(a, at + i, expected, next);
+                    if (WORD.compareAndSet(a, at + i, expected, next)) {
+                        if (from == PENDING && to == LIVE) {
+                            size.increment();
+                        } else if (to == 0 && from != PENDING) {
+                            size.decrement();
+                        }
+                        return true;
+                    }
+                    return false; // the only copy changed under us: it is no longer in state `from`
                 }
             }
         }
@@ -288,26 +297,9 @@ final class Ipv4TupleTable {
         }
     }
 
-    /**
-     * @return live and quarantined keys, counted by a scan of every bucket (weakly consistent; for tests and
-     *     footprint reports: the allocator counts tuples in {@code PortShares}, so that no operation pays for a
-     *     counter here)
-     */
+    /** @return live and quarantined keys (weakly consistent) */
     long size() {
-        long keys = 0;
-        final int overflow = overflowBuckets.get();
-        for (int b = 0; b < buckets + overflow; b++) {
-            final long[] a = array(b);
-            if (a == null) {
-                continue; // an overflow chunk not allocated yet
-            }
-            final int at = base(b);
-            for (int i = 0; i < SLOTS; i++) {
-                final long state = (long) WORD.getOpaque(a, at + i) & STATE;
-                keys += state == LIVE || state == QUARANTINED ? 1 : 0;
-            }
-        }
-        return keys;
+        return size.sum();
     }
 
     /** @return bytes of the main bucket array and of the overflow chunks allocated so far */

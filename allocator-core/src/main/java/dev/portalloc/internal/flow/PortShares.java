@@ -165,19 +165,6 @@ public final class PortShares {
         return ((port >>> 10) + 1) * COUNT_STRIDE;
     }
 
-    /**
-     * @return the users of all ports: live and quarantined tuples, counted at their joins and leaves (weakly
-     *     consistent: a scan of 65,536 opaque reads, for statistics; a port in transition counts 0)
-     */
-    public long users() {
-        final int[] shares = this.shares;
-        long users = 0;
-        for (int p = 0; p < shares.length; p++) {
-            users += Math.max(0, (int) SHARE.getOpaque(shares, p));
-        }
-        return users;
-    }
-
     /** @return SHARED ports in the block (volatile read; may lag the bitmap by a transition in progress) */
     public int sharedCount(int block) {
         return (int) COUNT.getVolatile(sharedCounts, (block + 1) * COUNT_STRIDE);

@@ -174,4 +174,9 @@ public final class TupleTable {
     boolean expireIpv6(Ipv6Tuple key) {
         return ipv6.remove(key, QUARANTINED);
     }
+
+    /** @return live and quarantined tuples (weakly consistent; IPv6 PENDING tuples are counted too) */
+    public long size() {
+        return ipv4.size() + ipv6.size();
+    }
 }
