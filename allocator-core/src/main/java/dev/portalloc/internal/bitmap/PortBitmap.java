@@ -79,8 +79,8 @@ import java.lang.invoke.VarHandle;
  * <li>A read that sees a free port in a dirty word ({@link #isHeld}, a failing {@link #release}) increments
  *     the epoch before returning: whoever observes a freed port must not return before the increment owed
  *     for it has been paid.</li>
- * <li>The verdict reads the epoch, the selection and every bound (and the words of partially selectable
- *     blocks, and of blocks whose draws were rejected), then the epoch and the selection again, and reports
+ * <li>The verdict reads the epoch, the selection and every bound (and the words of blocks with reserved
+ *     ports, and of blocks whose draws were rejected), then the epoch and the selection again, and reports
  *     exhaustion only if nothing was free and neither changed.</li>
  * <li>A new selection (reservations changed) is published after marking every free port dirty and before
  *     an epoch increment, so releases that judged fullness against the old selection are covered. Bounds
@@ -382,14 +382,15 @@ public final class PortBitmap {
         final int last = s.lastWord();
         final int firstBlock = first >>> BLOCK_SHIFT;
         final int lastBlock = last >>> BLOCK_SHIFT;
-        final long partial = ~counted & blocksMask(firstBlock, lastBlock);
+        final long partial = ~counted & blocksMask(firstBlock, lastBlock); // blocks with reserved ports
+        final long whole = s.wholeBlocks(); // blocks whose words need no mask in the walk
         for (;;) {
             final long epoch0 = (long) EPOCH.getVolatile(epochCell);
             if (selection != s.base()) {
                 return STALE;
             }
             // Two simple loops rather than one with a branch per block: the blocks' bounds, then the few
-            // partially selectable blocks word by word (measured: the mixed loop cost 3-4x as much).
+            // blocks with reserved ports word by word (measured: the mixed loop cost 3-4x as much).
             for (int b = firstBlock; b <= lastBlock; b++) {
                 weights[b - firstBlock] = bounds[boundIndex(b)];
             }
@@ -420,14 +421,14 @@ public final class PortBitmap {
                 final int from = Math.max(first, block << BLOCK_SHIFT);
                 final int to = Math.min(last + 1, (block + 1) << BLOCK_SHIFT);
                 // Walk to the word holding the free port of rank r (half the block on average).
-                final boolean whole = (s.wholeBlocks() >>> block & 1L) != 0; // every word fully selectable
+                final boolean unmasked = (whole >>> block & 1L) != 0; // every word fully selectable
                 int found = 0;
                 int w = from;
                 long value = 0L;
                 long free = 0L;
                 for (; w < to; w++) {
                     value = words[w];
-                    free = ~value & (whole ? HELD_BITS : s.maskOf(w));
+                    free = ~value & (unmasked ? HELD_BITS : s.maskOf(w));
                     final int count = Long.bitCount(free);
                     if (r < count) {
                         break;

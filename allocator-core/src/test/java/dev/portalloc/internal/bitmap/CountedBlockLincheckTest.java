@@ -18,8 +18,9 @@ import java.util.List;
  * 1024-2047, all selectable, so the exact pass and the verdict read its bound instead of its words)
  * and ports 2100 and 2101 of block 2, its only automatic ports; 2101 is reserved until {@link #unreserve()}, so
  * block 2 is read word by word before and judged by its bound after (all its automatic ports are selectable
- * then; the bound counts the free ports of its edge word 65 that are automatic, and none of the others). Each instance starts with every port of block 1 held except 1030, 1031 (one word)
- * and 2040 (another), so that exhaustion is a few operations away. Results are checked by
+ * then; the bound counts the free ports of its edge word 65 that are automatic, and none of the others). Each
+ * instance starts with every port of block 1 held except 1030, 1031 (one word) and 2040 (another), so that
+ * exhaustion is a few operations away. Results are checked by
  * {@link AnyFreePortVerifier} against the contract "some free selectable port, or none only when none is
  * free"; as in {@link PortBitmapLincheckTest}, the bitmap draws 0 every time, which sends most acquisitions
  * through the exact pass and the verdict.

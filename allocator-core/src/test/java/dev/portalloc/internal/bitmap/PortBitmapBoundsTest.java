@@ -243,8 +243,9 @@ class PortBitmapBoundsTest {
     /**
      * With everything selectable held but one port, the exact pass must find that port wherever it is (in block
      * 0 beside port 0, in a block the range covers only in part, beside reserved ports) and report NONE once it
-     * is taken: partially selectable blocks are weighed by their free selectable ports, which must count the
-     * last one, and the walk must not return a free port that is not selectable.
+     * is taken: blocks with reserved ports are weighed by their free selectable ports, which must count the last
+     * one; a block the range covers only in part is weighed by its bound, which counts only automatic ports; and
+     * the walk must not return a free port that is not selectable.
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS) // a broken pass must fail the test, not hang the build
