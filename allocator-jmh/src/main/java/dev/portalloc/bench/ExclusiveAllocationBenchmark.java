@@ -23,6 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -46,7 +47,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *     thread-private padded slot, a CAS at a random index of one shared 8 KiB array (1 and 2 threads), and the
  *     rejection loop of uniform selection alone at 50 %, one draw and one branch per probe
  *     ({@code controlUniformRejection}) and in the allocator's rounds of four probes per draw
- *     ({@code controlUniformRounds});</li>
+ *     ({@code controlUniformRounds}); the floors of the targets, which do, in the simplest way, only the work
+ *     an exactly uniform lock-free allocator cannot skip: those rounds with a claim and a release by CAS at 50 %
+ *     ({@code controlUniformRoundsCas*}, 1 and 2 threads), and a rank drawn over exact per-block counts with
+ *     two CAS and two atomic adds at 99 % and one free port ({@code controlExactCountsCas});</li>
  * <li>{@code bitSet*}, {@code concurrentSet}, {@code operatingSystem}: what users would otherwise write
  *     ({@link SynchronizedBitSetPorts}, {@link ConcurrentSetPorts}, {@link LoopbackUdpPorts}).</li>
  * </ul>
@@ -283,6 +287,54 @@ public class ExclusiveAllocationBenchmark {
     public static class SharedHalfFullBits extends HalfFullBitsFixture {
     }
 
+    /**
+     * {@code controlExactCountsCas}'s state, shared by all threads: one bit per port of {@link #RANGE} (set = held;
+     * the bits past the range stay set), filled to {@code occupancy} like the allocator, and the exact count of
+     * free ports of each block of {@value #WORDS_PER_BLOCK} words (1,024 ports): 28 ints, dense, as the
+     * allocator's bounds.
+     */
+    @State(Scope.Benchmark)
+    public static class CountedBits {
+        static final int WORDS_PER_BLOCK = 16;
+        @Param({"0.99", "one-free"})
+        public String occupancy;
+        final long[] bits = new long[(RANGE.size() + 63) >>> 6];
+        final int[] counts = new int[(bits.length + WORDS_PER_BLOCK - 1) / WORDS_PER_BLOCK];
+        private int held;
+
+        @Setup(Level.Trial)
+        public void fill() {
+            final int first = RANGE.first();
+            Occupancy.fill(occupancy, RANGE, port -> {
+                final int i = port - first;
+                final boolean free = (bits[i >>> 6] & 1L << i) == 0;
+                bits[i >>> 6] |= 1L << i;
+                return free;
+            });
+            for (int i = RANGE.size(); i < bits.length * 64; i++) {
+                bits[i >>> 6] |= 1L << i;
+            }
+            for (int w = 0; w < bits.length; w++) {
+                counts[w / WORDS_PER_BLOCK] += Long.bitCount(~bits[w]);
+            }
+            held = RANGE.size() - Arrays.stream(counts).sum();
+        }
+
+        /** The operation must leave every count exact and the occupancy where set-up put it. */
+        @TearDown(Level.Trial)
+        public void checkSteady() {
+            final int[] recount = new int[counts.length];
+            for (int w = 0; w < bits.length; w++) {
+                recount[w / WORDS_PER_BLOCK] += Long.bitCount(~bits[w]);
+            }
+            if (!Arrays.equals(recount, counts)) {
+                throw new IllegalStateException("controlExactCountsCas left counts " + Arrays.toString(counts)
+                    + " over free ports " + Arrays.toString(recount));
+            }
+            Occupancy.checkSteady(held, RANGE.size() - Arrays.stream(counts).sum());
+        }
+    }
+
     /** One 8 KiB array of 1,024 longs shared by all threads: 128 cache lines, about the allocator's span. */
     @State(Scope.Benchmark)
     public static class SharedWords {
@@ -395,6 +447,69 @@ public class ExclusiveAllocationBenchmark {
     }
 
     /**
+     * The floor of an exactly uniform lock-free acquire + release at high occupancy ({@link CountedBits}: 99 % or
+     * one free port), where probes would mostly miss: the free ports' exact counts per block of 1,024 summed, a
+     * {@link ThreadLocalRandom} rank drawn below the total, the block of that rank found by a scan of the counts
+     * and the word by a walk over the block's words, the port claimed by a CAS and its block's count lowered by an
+     * atomic add; the release raises the count, then frees the port by a CAS. At these occupancies nearly every
+     * claim and release changes a count, so the counts' two atomic adds are unavoidable; what the control leaves
+     * out is everything else the allocator does, including its linearizable "nothing is free" verdict (the
+     * epoch and the dirty marks) and the tolerance of bounds that overstate.
+     */
+    @Benchmark
+    public int controlExactCountsCas(CountedBits s) {
+        final long[] bits = s.bits;
+        final int[] counts = s.counts;
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (;;) {
+            int total = 0;
+            for (int b = 0; b < counts.length; b++) {
+                total += counts[b]; // plain loads, as the allocator's pass
+            }
+            if (total == 0) {
+                return -1;
+            }
+            int r = random.nextInt(total);
+            int b = 0;
+            while (b < counts.length - 1 && r >= counts[b]) {
+                r -= counts[b++];
+            }
+            final int end = Math.min(bits.length, (b + 1) * CountedBits.WORDS_PER_BLOCK);
+            int w = b * CountedBits.WORDS_PER_BLOCK;
+            long value = 0L;
+            for (; w < end; w++) {
+                value = bits[w];
+                final int count = Long.bitCount(~value);
+                if (r < count) {
+                    break;
+                }
+                r -= count;
+            }
+            if (w == end) {
+                continue; // the counts moved between the two reads (another thread): draw again
+            }
+            long free = ~value;
+            for (; r > 0; r--) {
+                free &= free - 1;
+            }
+            final long bit = Long.lowestOneBit(free);
+            if (!BIT_WORD.compareAndSet(bits, w, value, value | bit)) {
+                continue;
+            }
+            COUNT.getAndAdd(counts, b, -1);
+            COUNT.getAndAdd(counts, b, 1); // the release: the count first, then the port
+            long cur = value | bit;
+            for (;;) {
+                final long was = (long) BIT_WORD.compareAndExchange(bits, w, cur, cur & ~bit);
+                if (was == cur) {
+                    return (w << 6) + Long.numberOfTrailingZeros(bit);
+                }
+                cur = was;
+            }
+        }
+    }
+
+    /**
      * One round of the controls' probes: the four 16-bit offsets of {@code r} over {@code 0..cover}, tested
      * without a branch (plain loads, as the allocator's).
      *
@@ -411,6 +526,7 @@ public class ExclusiveAllocationBenchmark {
     }
 
     private static final VarHandle BIT_WORD = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
 
     private static int uniformRoundsCas(SharedHalfFullBits s) {
         final long[] bits = s.bits;
