@@ -35,6 +35,33 @@ class PerformanceGoalsTest {
     }
 
     @Test
+    void floorsAreTheSameRatiosWithTheControlInPlaceOfTheAllocator(@TempDir Path dir) throws IOException {
+        final String json = "[" + String.join(",",
+            JmhJson.run("allocator", "0.5", 30), JmhJson.run("bitSet", "0.5", 20),
+            JmhJson.run("controlUniformRoundsCas", "", 15), JmhJson.run("allocator", "0.99", 90),
+            JmhJson.run("bitSet", "0.99", 20), JmhJson.run("controlExactCountsCas", "0.99", 50)) + "]";
+        final var verdicts = PerformanceGoals.check(JmhScores.parse(json, "test"));
+        assertThat(verdicts.get(0).verdict()).isEqualTo("FAIL"); // 30 / 20 > 1
+        assertThat(verdicts.get(0).floor()).isEqualTo(15.0 / 20);
+        assertThat(verdicts.get(0).floorVerdict()).isEqualTo("within reach");
+        assertThat(verdicts.get(1).floorVerdict()).isNull(); // the Local handle's target has no floor
+        assertThat(verdicts.get(2).floor()).isNaN(); // no controlPrivateCas score for the denominator
+        assertThat(verdicts.get(4).floor()).isEqualTo(50.0 / 20);
+        assertThat(verdicts.get(4).floorVerdict()).isEqualTo("out of reach"); // 2.5 > 2: even the control misses
+        assertThat(verdicts.get(5).floor()).isEqualTo(50.0 / 30); // the control at 99 % over our 50 %
+
+        final Path file = dir.resolve("jmh.json");
+        Files.writeString(file, json);
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final CheckGoalsCommand command = new CheckGoalsCommand();
+        command.out = new PrintStream(out, true, StandardCharsets.UTF_8);
+        new picocli.CommandLine(command).execute(file.toString());
+        assertThat(out.toString(StandardCharsets.UTF_8))
+            .contains("floor: controlUniformRoundsCas").contains("0.750: within reach")
+            .contains("floor: controlExactCountsCas").contains("2.500: out of reach");
+    }
+
+    @Test
     void checkGoalsExitsNonZeroOnFail(@TempDir Path dir) throws IOException {
         final Path file = dir.resolve("jmh.json");
         Files.writeString(file, "[" + JmhJson.run("allocator", "0.5", 10) + "," + JmhJson.run("allocator", "0.99", 100) + "]");
