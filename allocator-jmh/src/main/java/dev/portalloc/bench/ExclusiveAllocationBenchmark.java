@@ -264,14 +264,22 @@ public class ExclusiveAllocationBenchmark {
 
         @Setup(Level.Trial)
         public void fill() {
-            final int first = RANGE.first();
-            Occupancy.fill("0.5", RANGE, port -> {
-                final int i = port - first;
-                final boolean free = (bits[i >>> 6] & 1L << i) == 0;
-                bits[i >>> 6] |= 1L << i;
-                return free;
-            });
+            holdSubset(bits, "0.5");
         }
+    }
+
+    /**
+     * Sets the bits of {@link Occupancy}'s subset of {@link #RANGE} for {@code occupancy} in a one-bit map indexed
+     * by offset into the range (set = held), as the allocator fixtures hold the same ports.
+     */
+    static void holdSubset(long[] bits, String occupancy) {
+        final int first = RANGE.first();
+        Occupancy.fill(occupancy, RANGE, port -> {
+            final int i = port - first;
+            final boolean free = (bits[i >>> 6] & 1L << i) == 0;
+            bits[i >>> 6] |= 1L << i;
+            return free;
+        });
     }
 
     /**
@@ -304,13 +312,7 @@ public class ExclusiveAllocationBenchmark {
 
         @Setup(Level.Trial)
         public void fill() {
-            final int first = RANGE.first();
-            Occupancy.fill(occupancy, RANGE, port -> {
-                final int i = port - first;
-                final boolean free = (bits[i >>> 6] & 1L << i) == 0;
-                bits[i >>> 6] |= 1L << i;
-                return free;
-            });
+            holdSubset(bits, occupancy);
             for (int i = RANGE.size(); i < bits.length * 64; i++) {
                 bits[i >>> 6] |= 1L << i;
             }
