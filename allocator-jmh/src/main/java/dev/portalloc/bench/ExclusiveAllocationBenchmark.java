@@ -307,7 +307,7 @@ public class ExclusiveAllocationBenchmark {
         @Param({"0.99", "one-free"})
         public String occupancy;
         final long[] bits = new long[(RANGE.size() + 63) >>> 6];
-        final int[] counts = new int[(bits.length + WORDS_PER_BLOCK - 1) / WORDS_PER_BLOCK];
+        int[] counts;
         private int held;
 
         @Setup(Level.Trial)
@@ -316,19 +316,23 @@ public class ExclusiveAllocationBenchmark {
             for (int i = RANGE.size(); i < bits.length * 64; i++) {
                 bits[i >>> 6] |= 1L << i;
             }
-            for (int w = 0; w < bits.length; w++) {
-                counts[w / WORDS_PER_BLOCK] += Long.bitCount(~bits[w]);
-            }
+            counts = freeCounts();
             held = RANGE.size() - Arrays.stream(counts).sum();
+        }
+
+        /** @return the free ports of each block, counted from the bits */
+        private int[] freeCounts() {
+            final int[] free = new int[(bits.length + WORDS_PER_BLOCK - 1) / WORDS_PER_BLOCK];
+            for (int w = 0; w < bits.length; w++) {
+                free[w / WORDS_PER_BLOCK] += Long.bitCount(~bits[w]);
+            }
+            return free;
         }
 
         /** The operation must leave every count exact and the occupancy where set-up put it. */
         @TearDown(Level.Trial)
         public void checkSteady() {
-            final int[] recount = new int[counts.length];
-            for (int w = 0; w < bits.length; w++) {
-                recount[w / WORDS_PER_BLOCK] += Long.bitCount(~bits[w]);
-            }
+            final int[] recount = freeCounts();
             if (!Arrays.equals(recount, counts)) {
                 throw new IllegalStateException("controlExactCountsCas left counts " + Arrays.toString(counts)
                     + " over free ports " + Arrays.toString(recount));

@@ -13,9 +13,9 @@ import java.util.concurrent.Callable;
  * {@code allocator-jmh/README.md} with its measured ratio and PASS, FAIL or MISSING. Under a target that has a
  * floor (a control that does, in the simplest way, only the work an exactly uniform lock-free allocator cannot
  * skip) it prints the same ratio for that control and "within reach", or "out of reach" when the control itself
- * misses the limit on that machine. Floors do not change the exit status. Exit status 1 if any target fails, 3 if none
- * fails but some are missing, 0 if all pass. Run by hand after a benchmark run, not in CI (the
- * figures depend on the machine).
+ * misses the limit on that machine. Floors do not change the exit status. Exit status 1 if any target fails, 3 if
+ * none fails but some are missing, 0 if all pass. Run by hand after a benchmark run, not in CI (the figures depend
+ * on the machine).
  *
  * <p>Thread-safety: one invocation per instance.
  */
