@@ -37,8 +37,8 @@ import java.lang.invoke.VarHandle;
  * lock-free: every state change is a CAS on one word (plus, around high occupancy, an atomic add on its block's
  * bound), and a CAS fails only because another thread's CAS succeeded. Claims and releases are volatile
  * read-modify-writes on the port's word, so a release happens-before the claim that next returns the same
- * port. Nothing allocates except the per-thread weights of the exact pass (once per thread, shared by all
- * bitmaps). {@link #publish} must be serialised by the caller.
+ * port. Nothing allocates except the exact pass's block weights, kept by the calling thread's generator
+ * ({@link IndexSource#scratch()}, once per generator). {@link #publish} must be serialised by the caller.
  *
  * <h2>Selection</h2>
  * {@link #select} first probes up to {@value #FAST_PROBES} candidates, in rounds of {@value #PROBES_PER_ROUND}
@@ -148,9 +148,6 @@ public final class PortBitmap {
             throw new ExceptionInInitializerError(e);
         }
     }
-
-    /** Per-thread block weights of the exact pass, allocated once per thread (shared by all bitmaps). */
-    private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[BLOCKS]);
 
     /**
      * The automatic set as a selection with nothing reserved: the ports the bounds count. It never changes (a new
@@ -377,7 +374,7 @@ public final class PortBitmap {
     private int selectExact(IndexSource random, Selection s, long counted) {
         final long[] words = this.words;
         final int[] bounds = this.bounds;
-        final int[] weights = SCRATCH.get();
+        final int[] weights = random.scratch(); // BLOCKS ints at least (PortBitmapBoundsTest)
         final int first = s.firstWord();
         final int last = s.lastWord();
         final int firstBlock = first >>> BLOCK_SHIFT;

@@ -11,6 +11,9 @@ package dev.portalloc.internal.random;
  */
 @FunctionalInterface
 public interface IndexSource {
+    /** Ints of {@link #scratch()}: at least one per summary block of the port bitmap. */
+    int SCRATCH_INTS = 64;
+
     /**
      * @param bound exclusive upper bound, positive
      * @return an index uniformly distributed in {@code [0, bound)}
@@ -41,5 +44,18 @@ public interface IndexSource {
      * @param n candidates examined, non-negative
      */
     default void countProbes(int n) {
+    }
+
+    /**
+     * Working space of the calling thread for selection code (the exact pass's block weights), asked for here for
+     * the same reason as {@link #countProbes}: this is the one per-thread object selection code already holds.
+     * The default hands out an array kept per thread in a {@link ThreadLocal} (a hashed look-up on every call);
+     * {@link RandomSource} keeps its own, which saves that look-up on every exact pass.
+     *
+     * @return at least {@value #SCRATCH_INTS} ints, contents unspecified, for use until the thread's next
+     *     selection
+     */
+    default int[] scratch() {
+        return ThreadScratch.get();
     }
 }

@@ -51,7 +51,8 @@ import java.util.random.RandomGenerator;
  *
  * <strong>Not thread-safe</strong>: counters and batch are plain fields. Use one instance per thread (for
  * example in a {@code ThreadLocal} or in per-thread allocator state). An instance is three longs and a few ints
- * until its first {@link #nextIndex(int)}, which creates its cipher and its {@value #BATCH_BYTES}-byte batch.
+ * until its first {@link #nextIndex(int)}, which creates its cipher and its {@value #BATCH_BYTES}-byte batch (and
+ * its first {@link #scratch()}, which creates an array of {@value IndexSource#SCRATCH_INTS} ints).
  *
  * <h2>Construction</h2>
  *
@@ -105,6 +106,9 @@ public final class RandomSource implements RandomGenerator, IndexSource {
     /** The current batch of keystream bytes, and the offset of the next unused 4 bytes. */
     private byte[] batch;
     private int batchOffset = BATCH_BYTES;
+
+    /** {@link #scratch()}, created on its first call. */
+    private int[] scratch;
 
     /** The unused upper 32 bits of the last 64-bit output, valid when {@link #hasHalf}. */
     private int half;
@@ -228,6 +232,17 @@ public final class RandomSource implements RandomGenerator, IndexSource {
     @Override
     public void countProbes(int n) {
         PROBES.setOpaque(this, probes + n);
+    }
+
+    /** The owner's own working space (allocated on the first call), so selection needs no {@link ThreadLocal}. */
+    @Override
+    public int[] scratch() {
+        int[] s = scratch;
+        if (s == null) {
+            s = new int[SCRATCH_INTS];
+            scratch = s;
+        }
+        return s;
     }
 
     /** @return the probe tally (opaque read: any thread, eventually exact) */

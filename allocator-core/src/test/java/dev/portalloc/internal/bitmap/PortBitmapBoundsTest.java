@@ -45,6 +45,18 @@ class PortBitmapBoundsTest {
     }
 
     /**
+     * The exact pass keeps one weight per block in its source's scratch: both kinds of source must hold them all,
+     * and a generator must hand out the same array each time (an exact pass allocates nothing).
+     */
+    @Test
+    void scratchHoldsAWeightPerBlockAndIsKeptByTheGenerator() {
+        final RandomSource random = RandomSource.fromSeed(1, 0);
+        final IndexSource scripted = bound -> 0;
+        assertThat(random.scratch()).hasSizeGreaterThanOrEqualTo(PortBitmap.BLOCKS).isSameAs(random.scratch());
+        assertThat(scripted.scratch()).hasSizeGreaterThanOrEqualTo(PortBitmap.BLOCKS).isSameAs(scripted.scratch());
+    }
+
+    /**
      * After every step of a random sequence (single-threaded, so nothing is in flight), each block's bound equals
      * the sum of its words' weights, and the weights follow their definition. A bound that a claim forgot to lower,
      * or that a release raised by the wrong amount, fails here, shrunk to a short sequence.
