@@ -42,6 +42,8 @@ public final class Selection {
 
     /** The allocator-wide selection this one derives from; itself for an allocator-wide selection. */
     private final Selection base;
+    /** Every automatic port is selectable: nothing reserved, and not a narrower view. */
+    private final boolean allAutomatic;
 
     /** An allocator-wide selection: {@code automatic} minus {@code reserved}. */
     public Selection(PortSet automatic, PortSet reserved) {
@@ -62,6 +64,7 @@ public final class Selection {
         this.reserved = reserved;
         this.selectable = selectable;
         this.size = selectable.size();
+        this.allAutomatic = size == automatic.size(); // selectable ports are automatic ones
         long counted = 0;
         long whole = 0;
         for (int b = 0; b < PortBitmap.BLOCKS; b++) {
@@ -133,6 +136,11 @@ public final class Selection {
         }
         // bits from..to inclusive; to <= 31 so the shift never reaches 64
         return ((1L << (to + 1)) - 1) & -(1L << from);
+    }
+
+    /** @return whether every automatic port is selectable (nothing reserved, and not a narrower view) */
+    public boolean allAutomatic() {
+        return allAutomatic;
     }
 
     /** @return the selectable bits of bitmap word {@code w} (held-bit positions; never a mark bit) */
