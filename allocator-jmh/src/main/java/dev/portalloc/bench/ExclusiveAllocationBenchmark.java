@@ -521,7 +521,7 @@ public class ExclusiveAllocationBenchmark {
      *
      * @return bit j set if offset j is at most {@code last} and free in {@code bits}
      */
-    private static int acceptedProbes(long[] bits, int last, int cover, long r) {
+    static int acceptedProbes(long[] bits, int last, int cover, long r) {
         int ok = 0;
         for (int j = 0; j < 4; j++) {
             final int i = (int) (r >>> (16 * j)) & cover;

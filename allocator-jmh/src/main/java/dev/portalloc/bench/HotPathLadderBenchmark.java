@@ -257,16 +257,8 @@ public class HotPathLadderBenchmark {
 
     /** @return the first of the four 16-bit offsets of {@code r} that is in the range and free, or -1 */
     private static int acceptedOffset(Half s, long r) {
-        final long[] bits = s.oneBit;
-        final int last = s.last;
-        final int cover = s.cover;
-        int ok = 0;
-        for (int j = 0; j < 4; j++) {
-            final int i = (int) (r >>> (16 * j)) & cover;
-            final int inside = (last - i) >>> 31 ^ 1; // i <= last
-            ok |= ((int) (~bits[i >>> 6] >>> i) & inside & 1) << j;
-        }
-        return ok == 0 ? -1 : (int) (r >>> (16 * Integer.numberOfTrailingZeros(ok))) & cover;
+        final int ok = ExclusiveAllocationBenchmark.acceptedProbes(s.oneBit, s.last, s.cover, r);
+        return ok == 0 ? -1 : (int) (r >>> (16 * Integer.numberOfTrailingZeros(ok))) & s.cover;
     }
 
     /** Probe rounds over the two-bit layout, as {@link PortBitmap#select} makes them; the first free port claimed. */
