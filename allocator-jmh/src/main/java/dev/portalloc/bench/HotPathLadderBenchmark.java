@@ -209,7 +209,12 @@ public class HotPathLadderBenchmark {
         return Operations.acquireRelease(s.ports);
     }
 
-    /** One round of four probes in the one-bit map; the first free offset is claimed and released at once. */
+    /**
+     * One round of four probes in the one-bit map; the first free offset is claimed and released at once. The same
+     * round as {@code ExclusiveAllocationBenchmark.uniformRoundsCas}'s, written again on purpose: one helper shared
+     * by both benchmarks made every floor that called it 7-13 % slower (paired runs, 2026-12-07), and a floor must
+     * not move because of where its code lives.
+     */
     private static int claimAndReleaseOneBit(Half s, long r) {
         final int i = acceptedOffset(s, r);
         if (i < 0) {
