@@ -150,6 +150,51 @@ class ConnectStyleTest {
     }
 
     @Test
+    void expectedTuplesSizesTheTupleTableAndMoreTuplesStillFit() {
+        // The flow layer is created by the first connect-style call: its IPv4 table is 4 MiB by default,
+        // 512 KiB for 28,232 expected tuples (2^13 buckets).
+        final PortAllocator byDefault = PortAllocator.builder().seed(1).build();
+        final PortAllocator sized = PortAllocator.builder().seed(1).expectedTuples(28_232).build();
+        assertThat(sized.tupleTableBytes()).isZero(); // no connect-style call yet
+        byDefault.release(byDefault.acquire(A), A);
+        sized.release(sized.acquire(A), A);
+        assertThat(byDefault.tupleTableBytes()).isEqualTo(16L + (4L << 20));
+        assertThat(sized.tupleTableBytes()).isEqualTo(16L + (512L << 10));
+        // With a quarantine the layer exists from the start, sized the same way.
+        assertThat(PortAllocator.builder().quarantine(Duration.ofSeconds(1)).expectedTuples(1).build()
+            .tupleTableBytes()).isEqualTo(16L + 8 * 64L);
+
+        // A table of 8 buckets (56 slots) holds 3,000 live tuples through overflow buckets, all distinct.
+        final PortAllocator tiny = PortAllocator.builder().ports(PortSet.parse("40000-40099")).seed(2)
+            .expectedTuples(1).build();
+        final Destination[] ds = new Destination[30];
+        for (int i = 0; i < ds.length; i++) {
+            ds[i] = Destination.ipv4(0xC0000200 + i, 443);
+        }
+        final Set<String> tuples = new HashSet<>();
+        for (Destination d : ds) {
+            for (int k = 0; k < 100; k++) {
+                assertThat(tuples.add(tiny.acquire(d) + " " + d)).isTrue();
+            }
+            assertThat(tiny.tryAcquire(d)).isEqualTo(PortAllocator.NONE); // all 100 ports used towards d
+        }
+        assertThat(tiny.stats().liveTuples()).isEqualTo(3000);
+        for (Destination d : ds) {
+            for (int port = 40000; port <= 40099; port++) {
+                tiny.release(port, d);
+            }
+        }
+        assertThat(tiny.stats().liveTuples()).isZero();
+        assertThat(tiny.stats().heldPorts()).isZero();
+
+        for (int bad : new int[] {0, -5, 58_720_257}) {
+            assertThatThrownBy(() -> PortAllocator.builder().expectedTuples(bad))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("expected tuples " + bad + " is out of range 1..58720256");
+        }
+    }
+
+    @Test
     void badQuarantineIsRefused() {
         assertThatThrownBy(() -> PortAllocator.builder().quarantine(Duration.ofSeconds(-1)))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-1S");

@@ -455,6 +455,7 @@ class InputFuzzTest {
         withinTimeLimit(() -> qtWith(1000).forAll(Fuzz.ints()).checkAssert(n -> {
             check(n >= 1 && n <= 1 << 24, Integer.toString(n), () -> Algorithm.doubleHash(n));
             check(n >= 1, Integer.toString(n), () -> Algorithm.randomIncrements(n));
+            check(n >= 1 && n <= 58_720_256, "expected tuples " + n, () -> PortAllocator.builder().expectedTuples(n));
             check(n >= 0 && n <= 255, Integer.toString(n), () -> Protocol.of(n));
             final int length = Math.floorMod(n, 40);
             check(length == 16, "length is " + length, () -> PortAllocator.builder().secret(new byte[length]));

@@ -85,6 +85,23 @@ public final class FlowTable {
         final int[] blockEstimates = new int[PortBitmap.BLOCKS];
     }
 
+    /** Expected live and quarantined IPv4 tuples of the default tuple table: 2^16 buckets of 64 bytes (4 MiB). */
+    public static final int DEFAULT_EXPECTED_TUPLES = Ipv4TupleTable.DEFAULT_EXPECTED_TUPLES;
+    /** Most expected tuples {@link #tupleBucketBitsFor} accepts (2^24 buckets, 1 GiB). */
+    public static final int MAX_EXPECTED_TUPLES = Ipv4TupleTable.MAX_EXPECTED_TUPLES;
+
+    /**
+     * Sizes the IPv4 tuple table for {@code expectedTuples} live and quarantined tuples at once: the fewest main
+     * buckets (a power of two, at least 8) with at least twice as many slots, so that chains rarely overflow.
+     *
+     * @param expectedTuples 1..{@value #MAX_EXPECTED_TUPLES}
+     * @return log2 of the main buckets
+     * @throws IllegalArgumentException if {@code expectedTuples} is out of range
+     */
+    public static int tupleBucketBitsFor(int expectedTuples) {
+        return Ipv4TupleTable.bucketBitsFor(expectedTuples);
+    }
+
     /**
      * @param bitmap the allocator's bitmap
      * @param quarantineNanos quarantine duration; 0 for none
@@ -112,8 +129,14 @@ public final class FlowTable {
         this(bitmap, quarantineNanos, clock, salt, tupleBucketBits, Origin.UNKNOWN);
     }
 
-    private FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt, int tupleBucketBits,
-                      Origin origin) {
+    /**
+     * As {@link #FlowTable(PortBitmap, long, NanoClock, long, Origin)} with an IPv4 tuple table of
+     * {@code 2^tupleBucketBits} main buckets (see {@link #tupleBucketBitsFor}).
+     *
+     * @throws IllegalArgumentException if {@code tupleBucketBits} is outside 3..24
+     */
+    public FlowTable(PortBitmap bitmap, long quarantineNanos, NanoClock clock, long salt, int tupleBucketBits,
+                     Origin origin) {
         this.bitmap = bitmap;
         this.tuples = new TupleTable(salt, tupleBucketBits);
         this.shares = new PortShares(bitmap);
@@ -551,6 +574,11 @@ public final class FlowTable {
         } finally {
             scanners.decrementAndGet();
         }
+    }
+
+    /** @return bytes of the IPv4 tuple table (main buckets and overflow chunks allocated so far) */
+    public long ipv4TableBytes() {
+        return tuples.ipv4Bytes();
     }
 
     /** @return live tuples (weakly consistent) */

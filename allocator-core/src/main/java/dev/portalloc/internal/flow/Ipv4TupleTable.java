@@ -55,6 +55,16 @@ final class Ipv4TupleTable {
     private static final int LINK = 7;
     private static final int CHUNK_BUCKETS = 1024;
     private static final int MAX_CHUNKS = 1 << 16;
+    /** Fewest and most main buckets, as log2. */
+    static final int MIN_BUCKET_BITS = 3;
+    static final int MAX_BUCKET_BITS = 24;
+    /**
+     * Most expected tuples {@link #bucketBitsFor} accepts: those that fill the largest table (2^24 buckets,
+     * 1 GiB) to half its slots.
+     */
+    static final int MAX_EXPECTED_TUPLES = (SLOTS << MAX_BUCKET_BITS) / 2;
+    /** The expected tuples of the default table: 2^16 buckets (4 MiB) at half their slots. */
+    static final int DEFAULT_EXPECTED_TUPLES = (SLOTS << DEFAULT_BUCKET_BITS) / 2;
 
     private static final long STATE = 7L;
     private static final long CLAIMED = 1L;
@@ -81,13 +91,32 @@ final class Ipv4TupleTable {
 
     /** @param bucketBits log2 of the number of main buckets, 3..24 (tests use small tables for long chains) */
     Ipv4TupleTable(long salt, int bucketBits) {
-        if (bucketBits < 3 || bucketBits > 24) {
-            throw new IllegalArgumentException("bucketBits " + bucketBits + " is out of range 3..24");
+        if (bucketBits < MIN_BUCKET_BITS || bucketBits > MAX_BUCKET_BITS) {
+            throw new IllegalArgumentException("bucketBits " + bucketBits + " is out of range " + MIN_BUCKET_BITS
+                + ".." + MAX_BUCKET_BITS);
         }
         this.salt = salt;
         this.bucketBits = bucketBits;
         this.buckets = 1 << bucketBits;
         this.main = new long[buckets * BUCKET_LONGS];
+    }
+
+    /**
+     * The table size for an expected number of tuples at once: the fewest main buckets (a power of two, at least
+     * 2^{@value #MIN_BUCKET_BITS}) whose slots are at least twice the tuples, so chains rarely overflow.
+     *
+     * @param tuples 1..{@value #MAX_EXPECTED_TUPLES}
+     * @return log2 of the main buckets
+     * @throws IllegalArgumentException if {@code tuples} is out of range
+     */
+    static int bucketBitsFor(int tuples) {
+        if (tuples < 1 || tuples > MAX_EXPECTED_TUPLES) {
+            throw new IllegalArgumentException("expected tuples " + tuples + " is out of range 1.."
+                + MAX_EXPECTED_TUPLES);
+        }
+        final long buckets = (2L * tuples + SLOTS - 1) / SLOTS;
+        final int bits = 64 - Long.numberOfLeadingZeros(buckets - 1); // ceil(log2(buckets)); 0 for one bucket
+        return Math.max(MIN_BUCKET_BITS, bits);
     }
 
     private long mixed(long key) {

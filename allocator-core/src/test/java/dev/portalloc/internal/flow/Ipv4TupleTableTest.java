@@ -41,6 +41,29 @@ class Ipv4TupleTableTest {
     }
 
     @Test
+    void theTableSizeFollowsTheExpectedTuples() {
+        // The fewest buckets (at least 8) with at least two slots (of 7 per bucket) per expected tuple.
+        assertThat(Ipv4TupleTable.bucketBitsFor(1)).isEqualTo(3);
+        assertThat(Ipv4TupleTable.bucketBitsFor(28)).isEqualTo(3); // 56 slots for 28 tuples
+        assertThat(Ipv4TupleTable.bucketBitsFor(29)).isEqualTo(4);
+        assertThat(Ipv4TupleTable.bucketBitsFor(28_232)).isEqualTo(13); // a whole Linux range, one tuple each
+        assertThat(Ipv4TupleTable.bucketBitsFor(Ipv4TupleTable.DEFAULT_EXPECTED_TUPLES))
+            .isEqualTo(Ipv4TupleTable.DEFAULT_BUCKET_BITS);
+        assertThat(Ipv4TupleTable.bucketBitsFor(Ipv4TupleTable.DEFAULT_EXPECTED_TUPLES + 1))
+            .isEqualTo(Ipv4TupleTable.DEFAULT_BUCKET_BITS + 1);
+        assertThat(Ipv4TupleTable.bucketBitsFor(Ipv4TupleTable.MAX_EXPECTED_TUPLES)).isEqualTo(24);
+        for (int bad : new int[] {0, -1, Integer.MIN_VALUE, Ipv4TupleTable.MAX_EXPECTED_TUPLES + 1}) {
+            assertThatThrownBy(() -> Ipv4TupleTable.bucketBitsFor(bad)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("expected tuples " + bad + " is out of range 1.." + Ipv4TupleTable.MAX_EXPECTED_TUPLES);
+        }
+        // The figures PortAllocator.Builder#expectedTuples documents.
+        assertThat(Ipv4TupleTable.DEFAULT_EXPECTED_TUPLES).isEqualTo(229_376);
+        assertThat(Ipv4TupleTable.MAX_EXPECTED_TUPLES).isEqualTo(58_720_256);
+        final int bits = Ipv4TupleTable.bucketBitsFor(28_232);
+        assertThat(new Ipv4TupleTable(1, bits).bytes()).isEqualTo(16L + (64L << bits));
+    }
+
+    @Test
     void longChainsOverflowAndEmptySlotsAreReusedWithoutGrowth() {
         // 8 buckets of 7 slots for 2,000 keys: chains of ~36 buckets, all through overflow buckets.
         final Ipv4TupleTable t = new Ipv4TupleTable(7, 3);
