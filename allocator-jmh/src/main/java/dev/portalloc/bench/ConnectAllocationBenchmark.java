@@ -38,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  * <li>{@code manyDestinations*}: {@code destinations} distinct IPv4 destinations (random addresses, port
  *     443); set-up gives each port of a fixed random half of the range ({@link Occupancy}, {@code "0.5"}) one
  *     live tuple to a random destination, so half the ports are SHARED and half FREE; each operation draws
- *     its destination with {@link ThreadLocalRandom} (the draw is part of the measured cost).</li>
+ *     its destination with {@link ThreadLocalRandom} (the draw is part of the measured cost). The allocator
+ *     has the default tuple table (4 MiB); {@code manyDestinationsSizedTable} is the same with the table sized
+ *     for the range ({@code expectedTuples(28_232)}, 512 KiB).</li>
  * <li>{@code hotDestination*}: one destination (the load-balancer-to-backend case) already holding the
  *     fraction {@code fill} of the range; each operation acquires and releases one more tuple to it.</li>
  * <li>{@code control*}, measured in the same run: SipHash-2-4 of 16 bytes (and of 40 bytes, the length the
@@ -124,7 +126,7 @@ public class ConnectAllocationBenchmark {
 
         @Setup(Level.Trial)
         public void fill() {
-            ports = allocator(algorithm);
+            ports = build();
             targets = destinations(destinations, Occupancy.SEED);
             final SplittableRandom pick = new SplittableRandom(Occupancy.SEED + 1);
             tuples = Occupancy.fill(MANY_DESTINATIONS_OCCUPANCY, RANGE,
@@ -134,6 +136,27 @@ public class ConnectAllocationBenchmark {
         @TearDown(Level.Trial)
         public void checkSteady() {
             Occupancy.checkSteady("live tuples", tuples, ports.stats().liveTuples());
+        }
+
+        /** @return the allocator to fill: {@link #allocator(String)}'s, with the default tuple table (4 MiB) */
+        PortAllocator build() {
+            return allocator(algorithm);
+        }
+    }
+
+    /**
+     * {@link ManyDestinations} with the tuple table sized for one tuple per port of the range
+     * ({@code expectedTuples(28_232)}: 2^13 buckets, 512 KiB, which the fixture's 14,116 tuples fill to a quarter):
+     * what a user who knows the load configures.
+     */
+    public static class ManyDestinationsSizedTable extends ManyDestinations {
+        @Param({"28232"})
+        public int expectedTuples;
+
+        @Override
+        PortAllocator build() {
+            return PortAllocator.builder().ports(RANGE).algorithm(algorithm(algorithm)).seed(Occupancy.SEED)
+                .expectedTuples(expectedTuples).build();
         }
     }
 
@@ -267,6 +290,12 @@ public class ConnectAllocationBenchmark {
 
     @Benchmark
     public int manyDestinations(ManyDestinations s) {
+        final Destination[] targets = s.targets;
+        return Operations.acquireRelease(s.ports, targets[ThreadLocalRandom.current().nextInt(targets.length)]);
+    }
+
+    @Benchmark
+    public int manyDestinationsSizedTable(ManyDestinationsSizedTable s) {
         final Destination[] targets = s.targets;
         return Operations.acquireRelease(s.ports, targets[ThreadLocalRandom.current().nextInt(targets.length)]);
     }

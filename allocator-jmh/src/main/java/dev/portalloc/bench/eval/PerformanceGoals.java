@@ -142,6 +142,10 @@ final class PerformanceGoals {
             Direction.AT_MOST, 1.3,
             s -> ratio(connect(s, "manyDestinations"), sum(connectControl(s, "controlExclusive"),
                 connectControl(s, "controlMapPutRemoveRecurringKey"), 1))));
+        g.add(new Goal("the same with the tuple table sized for the range (expectedTuples(28_232), 512 KiB)",
+            Direction.AT_MOST, 1.3,
+            s -> ratio(connect(s, "manyDestinationsSizedTable"), sum(connectControl(s, "controlExclusive"),
+                connectControl(s, "controlMapPutRemoveRecurringKey"), 1))));
         for (String occ : List.of("0", "0.5", "0.9", "0.99", "one-free", "full")) {
             g.add(new Goal("OS bind(0) time / allocator time at occupancy " + occ, Direction.AT_LEAST, 50,
                 s -> ratio(score(s, "operatingSystem", ""), score(s, "allocator", occ))));
