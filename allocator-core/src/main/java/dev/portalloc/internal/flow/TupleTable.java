@@ -175,12 +175,12 @@ public final class TupleTable {
         return ipv6.remove(key, QUARANTINED);
     }
 
-    /** @return live and quarantined tuples (weakly consistent; IPv6 PENDING tuples are counted too) */
     /** @return bytes of the IPv4 table: its main buckets and the overflow chunks allocated so far */
     public long ipv4Bytes() {
         return ipv4.bytes();
     }
 
+    /** @return live and quarantined tuples (weakly consistent; IPv6 PENDING tuples are counted too) */
     public long size() {
         return ipv4.size() + ipv6.size();
     }
