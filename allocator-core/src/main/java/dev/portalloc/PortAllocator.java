@@ -1186,8 +1186,8 @@ public final class PortAllocator {
          * bucket (allocated on demand, reused as it empties), so nothing fails, but operations on longer chains
          * read more cache lines. Fewer tuples in a smaller table is what makes it fast: each connect-style
          * operation reads one bucket of a random key, and a table that fits the CPU's caches serves it without a
-         * miss. Measured with 14,116 live tuples to 10,000 destinations: 139 ns per acquire + release with the
-         * default 4 MiB table, 110 ns with {@code expectedTuples(28_232)} (512 KiB), 280 ns with
+         * miss. Measured with 14,116 live tuples to 10,000 destinations: 106-122 ns per acquire + release with
+         * the default 4 MiB table, 98 ns with {@code expectedTuples(28_232)} (512 KiB), 250 ns with
          * {@code expectedTuples(1_000)} (allocator-jmh/README.md). The table is allocated with the flow layer: on the
          * first connect-style call, or at build time with a quarantine. IPv6 tuples live in a map that grows, and
          * are not counted here.
