@@ -147,7 +147,17 @@ final class JmhScores {
      *     in parameters other than occupancy)
      */
     Optional<Score> find(String benchmark, String param, String value) {
-        return runs.stream().filter(r -> r.benchmark().equals(benchmark) && value.equals(r.params().get(param)))
+        return find(benchmark, Map.of(param, value));
+    }
+
+    /**
+     * @param benchmark class and method
+     * @param params parameter names and values, all of which the run must have
+     * @return the first run of the benchmark with those parameter values, if any
+     */
+    Optional<Score> find(String benchmark, Map<String, String> params) {
+        return runs.stream().filter(r -> r.benchmark().equals(benchmark)
+            && params.entrySet().stream().allMatch(e -> e.getValue().equals(r.params().get(e.getKey()))))
             .findFirst();
     }
 

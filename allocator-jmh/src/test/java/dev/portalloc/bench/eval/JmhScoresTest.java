@@ -35,6 +35,23 @@ class JmhScoresTest {
     }
 
     @Test
+    void findMatchesEveryGivenParameter() {
+        final String json = "[" + sized("uniform", "1000", 250) + ", " + sized("hash", "28232", 300) + ", "
+            + sized("uniform", "28232", 98) + "]";
+        final JmhScores scores = JmhScores.parse(json, "t");
+
+        assertThat(scores.find("B.sized", Map.of("algorithm", "uniform", "expectedTuples", "28232")).orElseThrow()
+            .score()).isEqualTo(98);
+        assertThat(scores.find("B.sized", "algorithm", "uniform").orElseThrow().score()).isEqualTo(250); // the first
+        assertThat(scores.find("B.sized", Map.of("algorithm", "linux"))).isEmpty();
+    }
+
+    private static String sized(String algorithm, String expectedTuples, double score) {
+        return "{\"benchmark\": \"a.B.sized\", \"params\": {\"algorithm\": \"" + algorithm + "\", \"expectedTuples\": \""
+            + expectedTuples + "\"}, \"primaryMetric\": {\"score\": " + score + ", \"scoreError\": 0}}";
+    }
+
+    @Test
     void anErrorJmhWritesAsTheStringNaNReadsAsNaN() {
         final JmhScores scores = JmhScores.parse("[" + JmhJson.run("allocator", "", 5) + "]", "t");
 
