@@ -105,7 +105,12 @@ public class ConnectAllocationBenchmark {
 
     /** @return a seeded allocator over {@link #RANGE} using the named algorithm */
     static PortAllocator allocator(String algorithm) {
-        return PortAllocator.builder().ports(RANGE).algorithm(algorithm(algorithm)).seed(Occupancy.SEED).build();
+        return builder(algorithm).build();
+    }
+
+    /** @return a builder of {@link #allocator(String)}'s allocator, for fixtures that configure more */
+    static PortAllocator.Builder builder(String algorithm) {
+        return PortAllocator.builder().ports(RANGE).algorithm(algorithm(algorithm)).seed(Occupancy.SEED);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -155,8 +160,7 @@ public class ConnectAllocationBenchmark {
 
         @Override
         PortAllocator build() {
-            return PortAllocator.builder().ports(RANGE).algorithm(algorithm(algorithm)).seed(Occupancy.SEED)
-                .expectedTuples(expectedTuples).build();
+            return builder(algorithm).expectedTuples(expectedTuples).build();
         }
     }
 
