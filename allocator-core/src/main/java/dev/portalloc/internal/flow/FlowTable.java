@@ -197,15 +197,15 @@ public final class FlowTable {
         // Reserve the tuple first (unique from here on), then join the port: the join is the linearization
         // point, so no one sees the port SHARED for a tuple that might still fail.
         final int reserved = tuples.reserve(port, d);
-        if (reserved != TupleTable.INSERTED) {
+        if (reserved < 0) {
             return reserved == TupleTable.PRESENT ? USED : PortShares.BUSY;
         }
         final int joined = shares.join(port);
         if (joined != PortShares.JOINED) {
-            tuples.cancel(port, d);
+            tuples.cancel(port, d, reserved);
             return joined;
         }
-        tuples.commit(port, d);
+        tuples.commit(port, d, reserved);
         if (hint != null) {
             hint.set(port); // after the commit: a set bit means a used port (up to a racing release)
         }

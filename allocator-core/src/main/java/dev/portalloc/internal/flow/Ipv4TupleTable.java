@@ -42,12 +42,10 @@ import java.util.concurrent.atomic.LongAdder;
  * is in flight. Reads are acquire loads, changes volatile CASes.
  */
 final class Ipv4TupleTable {
-    /** {@link #insert} result: the key is now live. */
-    static final int INSERTED = 0;
-    /** {@link #insert} result: the key is already live or quarantined. */
-    static final int PRESENT = 1;
+    /** {@link #insert} result: the key is already live or quarantined. (A key now pending gets its slot, >= 0.) */
+    static final int PRESENT = -1;
     /** {@link #insert} result: another insert of the same key is in flight; retry. */
-    static final int BUSY = 2;
+    static final int BUSY = -2;
 
     static final int DEFAULT_BUCKET_BITS = 16;
     private static final int SLOTS = 7;
@@ -180,10 +178,11 @@ final class Ipv4TupleTable {
     }
 
     /**
-     * Inserts the key as {@link #PENDING}: the caller must then {@link #commit} or {@link #cancel} it.
+     * Inserts the key as {@link #PENDING}: the caller must then {@link #commit} or {@link #cancel} it, by the slot
+     * returned (a pending word is changed by its inserter only, so the slot stays its own until then).
      *
-     * @return {@link #INSERTED} (now pending), {@link #PRESENT} (live or quarantined) or {@link #BUSY} (another
-     *     insert of the key is in flight)
+     * @return the key's slot, {@code >= 0}, if the key is now pending; {@link #PRESENT} (live or quarantined) or
+     *     {@link #BUSY} (another insert of the key is in flight)
      */
     int insert(long key) {
         final long m = mixed(key);
@@ -249,7 +248,7 @@ final class Ipv4TupleTable {
         }
         // 3. Finalize as pending, unless an earlier claimant vetoed us.
         if (WORD.compareAndSet(mineArray, mine, claim, stored | PENDING)) {
-            return INSERTED;
+            return mineBucket * BUCKET_LONGS + (mine - base(mineBucket));
         }
         WORD.compareAndSet(mineArray, mine, stored | VETOED, 0L);
         return BUSY;
@@ -282,9 +281,9 @@ final class Ipv4TupleTable {
     }
 
     /**
-     * Changes the key's state.
+     * Changes the state of a live or quarantined key.
      *
-     * @param from {@link #LIVE}, {@link #QUARANTINED} or {@link #PENDING}
+     * @param from {@link #LIVE} or {@link #QUARANTINED}
      * @param to {@link #LIVE}, {@link #QUARANTINED}, or 0 to remove the key
      * @return false (and no change) if the key was not in state {@code from}
      */
@@ -298,9 +297,7 @@ final class Ipv4TupleTable {
             for (int i = 0; i < SLOTS; i++) {
                 if ((long) WORD.getAcquire(a, at + i) == expected) {
                     if (WORD.compareAndSet(a, at + i, expected, next)) {
-                        if (from == PENDING && to == LIVE) {
-                            size.increment();
-                        } else if (to == 0 && from != PENDING) {
+                        if (to == 0) {
                             size.decrement();
                         }
                         return true;
@@ -312,17 +309,35 @@ final class Ipv4TupleTable {
         return false;
     }
 
-    /** Makes a pending key (of the calling insert) live. */
-    void commit(long key) {
-        if (!transition(key, PENDING, LIVE)) {
-            throw new AssertionError("key " + Long.toHexString(key) + " was not pending");
-        }
+    /**
+     * Makes the calling insert's pending key live: one CAS on its slot, without mixing the key again or scanning
+     * its chain.
+     *
+     * @param slot what {@link #insert} returned
+     */
+    void commit(int slot) {
+        finish(slot, LIVE);
+        size.increment();
     }
 
-    /** Removes a pending key (of the calling insert). */
-    void cancel(long key) {
-        if (!transition(key, PENDING, 0)) {
-            throw new AssertionError("key " + Long.toHexString(key) + " was not pending");
+    /**
+     * Removes the calling insert's pending key.
+     *
+     * @param slot what {@link #insert} returned
+     */
+    void cancel(int slot) {
+        finish(slot, 0L);
+    }
+
+    /** Moves the pending word of {@code slot} to state {@code to} (0: empty). */
+    private void finish(int slot, long to) {
+        final int b = slot / BUCKET_LONGS;
+        final long[] a = array(b);
+        final int index = base(b) + slot % BUCKET_LONGS;
+        final long w = (long) WORD.getAcquire(a, index);
+        // Acquire read, then CAS: only the inserter changes a pending word, so the CAS fails only on misuse.
+        if ((w & STATE) != PENDING || !WORD.compareAndSet(a, index, w, to == 0L ? 0L : (w & ~STATE) | to)) {
+            throw new AssertionError("slot " + slot + " was not pending: " + Long.toHexString(w));
         }
     }
 

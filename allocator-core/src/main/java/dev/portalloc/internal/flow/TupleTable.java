@@ -22,11 +22,9 @@ import org.jctools.maps.NonBlockingHashMap;
  * <p>Thread-safety: lock-free, except for those waits; every change is one atomic table operation.
  */
 public final class TupleTable {
-    /** {@link #insertLive} result: the tuple is now live. */
-    static final int INSERTED = Ipv4TupleTable.INSERTED;
-    /** {@link #insertLive} result: the tuple is already live or quarantined. */
+    /** {@link #reserve} result: the tuple is already live or quarantined. */
     static final int PRESENT = Ipv4TupleTable.PRESENT;
-    /** {@link #insertLive} result: another insert of the same tuple is in flight. */
+    /** {@link #reserve} result: another insert of the same tuple is in flight. */
     static final int BUSY = Ipv4TupleTable.BUSY;
 
     private static final Object LIVE = new Object() {
@@ -105,28 +103,32 @@ public final class TupleTable {
         }
     }
 
-    /** @return {@link #INSERTED} (now PENDING), {@link #PRESENT} or {@link #BUSY} */
+    /**
+     * @return a handle {@code >= 0} for {@link #commit} or {@link #cancel} if the tuple is now PENDING (for IPv4
+     *     its slot in the table, so that neither mixes the key again nor scans its chain); {@link #PRESENT} or
+     *     {@link #BUSY}
+     */
     int reserve(int port, Destination d) {
         if (d.isIpv4()) {
             return ipv4.insert(ipv4Key(port, d));
         }
         final Object previous = ipv6.putIfAbsent(ipv6Key(port, d), PENDING);
-        return previous == null ? INSERTED : previous == PENDING ? BUSY : PRESENT;
+        return previous == null ? 0 : previous == PENDING ? BUSY : PRESENT;
     }
 
-    /** Makes the caller's PENDING tuple live. */
-    void commit(int port, Destination d) {
+    /** Makes the caller's PENDING tuple live; {@code handle} is what {@link #reserve} returned. */
+    void commit(int port, Destination d, int handle) {
         if (d.isIpv4()) {
-            ipv4.commit(ipv4Key(port, d));
+            ipv4.commit(handle);
         } else if (!ipv6.replace(ipv6Key(port, d), PENDING, LIVE)) {
             throw new AssertionError("tuple " + port + " -> " + d + " was not pending");
         }
     }
 
-    /** Withdraws the caller's PENDING tuple. */
-    void cancel(int port, Destination d) {
+    /** Withdraws the caller's PENDING tuple; {@code handle} is what {@link #reserve} returned. */
+    void cancel(int port, Destination d, int handle) {
         if (d.isIpv4()) {
-            ipv4.cancel(ipv4Key(port, d));
+            ipv4.cancel(handle);
         } else if (!ipv6.remove(ipv6Key(port, d), PENDING)) {
             throw new AssertionError("tuple " + port + " -> " + d + " was not pending");
         }

@@ -29,8 +29,7 @@ public class Ipv4TupleTableLincheckTest {
         // Fill six of the bucket's seven slots with other keys of the same bucket: the three test keys then
         // compete for one main slot and the overflow bucket.
         for (int i = 3; i < 9; i++) {
-            table.insert(KEYS[i]);
-            table.commit(KEYS[i]);
+            table.commit(table.insert(KEYS[i]));
         }
     }
 
@@ -48,15 +47,15 @@ public class Ipv4TupleTableLincheckTest {
     }
 
     @Operation
-    public int insert(@Param(name = "key") int k) {
+    public boolean insert(@Param(name = "key") int k) {
         int r;
         while ((r = table.insert(KEYS[k])) == Ipv4TupleTable.BUSY) {
             Thread.onSpinWait();
         }
-        if (r == Ipv4TupleTable.INSERTED) {
-            table.commit(KEYS[k]); // the pending phase is the flow layer's; here insert + commit is one operation
+        if (r >= 0) {
+            table.commit(r); // the pending phase is the flow layer's; here insert + commit is one operation
         }
-        return r;
+        return r >= 0; // else PRESENT
     }
 
     @Operation
@@ -82,8 +81,8 @@ public class Ipv4TupleTableLincheckTest {
     public static class Spec {
         private final Map<Integer, Long> states = new HashMap<>();
 
-        public int insert(int k) {
-            return states.putIfAbsent(k, Ipv4TupleTable.LIVE) == null ? Ipv4TupleTable.INSERTED : Ipv4TupleTable.PRESENT;
+        public boolean insert(int k) {
+            return states.putIfAbsent(k, Ipv4TupleTable.LIVE) == null;
         }
 
         public boolean remove(int k) {

@@ -17,11 +17,16 @@ class Ipv4TupleTableTest {
         final Ipv4TupleTable t = new Ipv4TupleTable(1);
         final long k = 0xC0000201_01BB_8000L;
         assertThat(t.state(k)).isZero();
-        assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.INSERTED);
+        final int slot = t.insert(k);
+        assertThat(slot).isNotNegative();
         assertThat(t.state(k)).isEqualTo(Ipv4TupleTable.PENDING);
         assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.BUSY);
         assertThat(t.size()).isZero();
-        t.commit(k);
+        t.commit(slot);
+        // The slot is no longer pending: a second commit or a cancel is a bug of the caller, and changes nothing.
+        assertThatThrownBy(() -> t.commit(slot)).isInstanceOf(AssertionError.class).hasMessageContaining("not pending");
+        assertThatThrownBy(() -> t.cancel(slot)).isInstanceOf(AssertionError.class);
+        assertThat(t.size()).isEqualTo(1);
         assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.PRESENT);
         assertThat(t.state(k)).isEqualTo(Ipv4TupleTable.LIVE);
         assertThat(t.transition(k, Ipv4TupleTable.QUARANTINED, 0)).isFalse();
@@ -34,8 +39,9 @@ class Ipv4TupleTableTest {
         assertThat(t.size()).isZero();
         assertThat(t.transition(k, Ipv4TupleTable.LIVE, 0)).isFalse();
         assertThatThrownBy(() -> new Ipv4TupleTable(0, 2)).hasMessageContaining("bucketBits 2 is out of range 3..24");
-        assertThat(t.insert(k)).isEqualTo(Ipv4TupleTable.INSERTED);
-        t.cancel(k);
+        final int again = t.insert(k);
+        assertThat(again).isNotNegative();
+        t.cancel(again);
         assertThat(t.state(k)).isZero();
         assertThat(t.size()).isZero();
     }
@@ -68,8 +74,9 @@ class Ipv4TupleTableTest {
         // 8 buckets of 7 slots for 2,000 keys: chains of ~36 buckets, all through overflow buckets.
         final Ipv4TupleTable t = new Ipv4TupleTable(7, 3);
         for (long k = 0; k < 2000; k++) {
-            assertThat(t.insert(k * 0x1_0001L)).isEqualTo(Ipv4TupleTable.INSERTED);
-            t.commit(k * 0x1_0001L);
+            final int slot = t.insert(k * 0x1_0001L);
+            assertThat(slot).isNotNegative();
+            t.commit(slot); // most slots are in overflow buckets: the commit finds them by slot alone
         }
         for (long k = 0; k < 2000; k++) {
             assertThat(t.state(k * 0x1_0001L)).isEqualTo(Ipv4TupleTable.LIVE);
@@ -86,8 +93,9 @@ class Ipv4TupleTableTest {
             final int i = random.nextInt(live.length);
             assertThat(t.transition(live[i], Ipv4TupleTable.LIVE, 0)).isTrue();
             live[i] = random.nextLong();
-            assertThat(t.insert(live[i])).isEqualTo(Ipv4TupleTable.INSERTED);
-            t.commit(live[i]);
+            final int slot = t.insert(live[i]);
+            assertThat(slot).isNotNegative();
+            t.commit(slot);
         }
         assertThat(t.size()).isEqualTo(2000);
         assertThat(t.bytes()).isEqualTo(bytes);
@@ -126,9 +134,9 @@ class Ipv4TupleTableTest {
                             mine[k] = false;
                         } else {
                             final int result = t.insert(key);
-                            if (result == Ipv4TupleTable.INSERTED) {
+                            if (result >= 0) {
                                 assertThat(owners.incrementAndGet(k)).as("key %d has two owners", k).isEqualTo(1);
-                                t.commit(key);
+                                t.commit(result);
                                 mine[k] = true;
                                 inserted.incrementAndGet();
                             } else if (result == Ipv4TupleTable.BUSY) {
