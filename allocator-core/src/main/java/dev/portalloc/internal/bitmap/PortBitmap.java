@@ -309,8 +309,12 @@ public final class PortBitmap {
 
     /** Claims the port of {@code bit} in word {@code w} if it is free: one CAS, retried while it stays free. */
     private boolean claim(int w, long bit) {
+        return claim(w, bit, (long) WORD.getAcquire(words, w));
+    }
+
+    /** {@link #claim(int, long)} from {@code cur}, a value of word {@code w} read by the caller (acquire). */
+    private boolean claim(int w, long bit, long cur) {
         final long[] words = this.words;
-        long cur = (long) WORD.getAcquire(words, w);
         while ((cur & bit) == 0) {
             final long witness = (long) WORD.compareAndExchange(words, w, cur, claimed(cur, bit));
             if (witness == cur) {
@@ -529,6 +533,17 @@ public final class PortBitmap {
      */
     public boolean tryClaim(int port) {
         return claim(wordIndex(port), heldBit(port));
+    }
+
+    /**
+     * {@link #tryClaim(int)} from {@code observed}, the caller's acquire read of the port's word
+     * ({@link #word}): the first CAS expects that value, so a caller that has just read the word to find the
+     * port does not read it again. A stale value only makes that CAS fail and the claim retry from its witness.
+     *
+     * @return true if the port was free and is now held by the caller
+     */
+    public boolean tryClaim(int port, long observed) {
+        return claim(wordIndex(port), heldBit(port), observed);
     }
 
     /**

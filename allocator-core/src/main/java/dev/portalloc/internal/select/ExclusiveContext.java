@@ -53,6 +53,30 @@ public final class ExclusiveContext extends IndexSpace {
         return bitmap.selection().isSelectable(port) && bitmap.tryClaim(port);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The common case takes one read of the candidate's word: when that read already shows an open candidate
+     * within the limit, the claim's CAS starts from the same value, with no second read of the word or the
+     * selection (work before a CAS delays it). Every other case is the two calls.
+     */
+    @Override
+    public int claimAfterRun(int index, int step, int limit, IndexSource tally) {
+        if (contiguous) {
+            final int port = first + index;
+            final int w = port >>> 5;
+            final long word = bitmap.word(w); // acquire, as tryClaim's own read
+            final long open = (~(word | ~bitmap.selection().maskOf(w)) & 0xFFFF_FFFFL) >>> (port & 31)
+                & (step == 1 ? 0xFFFF_FFFFL : 0x5555_5555L);
+            final int k = Long.numberOfTrailingZeros(open) / step;
+            if (open != 0 && k < limit) {
+                tally.countProbes(2); // the word read, and the candidate tried: as refusedRun and the selector
+                return k << 1 | (bitmap.tryClaim(port + k * step, word) ? CLAIMED : 0);
+            }
+        }
+        return super.claimAfterRun(index, step, limit, tally);
+    }
+
     @Override
     long refusedBits(int w) {
         // Held in any way (exclusively or SHARED), or not selectable.

@@ -13,8 +13,10 @@ import dev.portalloc.internal.random.IndexSource;
 abstract class IndexSpace implements SelectionContext {
     private final PortSet space;
     private final int size;
-    private final int first;
-    private final boolean contiguous;
+    /** The first port of the space (index 0). */
+    final int first;
+    /** Whether the space is one range: then index {@code i} is port {@code first + i}. */
+    final boolean contiguous;
 
     IndexSpace(PortSet space) {
         this.space = space;

@@ -50,16 +50,15 @@ public final class PortSelectors {
             int count = n;
             while (count > 0) {
                 final int stretch = Math.min(count, n - next); // up to the wrap
-                final int k = ctx.refusedRun(next, 1, stretch, random);
+                final int run = ctx.claimAfterRun(next, 1, stretch, random);
+                final int k = run >>> 1;
                 count -= k;
                 next += k;
                 if (k < stretch) {
                     // The RFC-era listing tests check_suitable_port(port) but returns next_ephemeral (an evident
                     // typo, research doc §1.0); we test and return the same candidate.
-                    final int port = ctx.port(next);
-                    random.countProbes(1);
-                    if (ctx.tryClaim(port)) {
-                        return port;
+                    if ((run & SelectionContext.CLAIMED) != 0) {
+                        return ctx.port(next);
                     }
                     next++;
                     count--;
@@ -187,14 +186,13 @@ public final class PortSelectors {
                 at -= remaining;
             }
             final int stretch = Math.min((remaining - i + 1) >>> 1, (remaining - at + 1) >>> 1);
-            final int k = ctx.refusedRun(at, 2, stretch, random);
+            final int run = ctx.claimAfterRun(at, 2, stretch, random);
+            final int k = run >>> 1;
             i += 2 * k;
             at += 2 * k;
             if (k < stretch) {
-                final int port = ctx.port(at);
-                random.countProbes(1);
-                if (ctx.tryClaim(port)) {
-                    return (long) i << 32 | port;
+                if ((run & SelectionContext.CLAIMED) != 0) {
+                    return (long) i << 32 | ctx.port(at);
                 }
                 i += 2;
                 at += 2;

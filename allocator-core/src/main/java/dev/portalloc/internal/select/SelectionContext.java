@@ -61,6 +61,27 @@ public interface SelectionContext {
      */
     int refusedRun(int index, int step, int limit, IndexSource tally);
 
+    /** Set in {@link #claimAfterRun}'s result when the candidate that ended the run was claimed. */
+    int CLAIMED = 1;
+
+    /**
+     * {@link #refusedRun}, then {@link #tryClaim} of the candidate that ended the run, if it ended before
+     * {@code limit}: the step every sequential walk takes when it has no counter to advance in between. Counts
+     * the same probes as the two calls (the words read, and the candidate tried). A context may serve both from
+     * one read of the candidate's word.
+     *
+     * @return {@code k << 1}, plus {@link #CLAIMED} if candidate {@code index + k * step} was claimed; {@code k}
+     *     is {@link #refusedRun}'s result, so {@code k < limit} means that candidate was tried
+     */
+    default int claimAfterRun(int index, int step, int limit, IndexSource tally) {
+        final int k = refusedRun(index, step, limit, tally);
+        if (k == limit) {
+            return k << 1;
+        }
+        tally.countProbes(1);
+        return k << 1 | (tryClaim(port(index + k * step)) ? CLAIMED : 0);
+    }
+
     /**
      * @return whether most candidates are already known to be refused (in connect mode: the destination is hot
      *     and uses over 3/4 of the index space), so that random probes would mostly miss and the complete search

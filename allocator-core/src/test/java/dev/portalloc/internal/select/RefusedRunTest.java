@@ -68,6 +68,75 @@ class RefusedRunTest {
         }
     }
 
+    /**
+     * {@link SelectionContext#claimAfterRun} of the exclusive context, whose common case claims from its one read
+     * of the candidate's word: the run it reports is the definition's, the candidate that ended it is claimed
+     * exactly when it is free and selectable (and then held exclusively), no other port changes, and the tally
+     * counts what {@code refusedRun} and one tried candidate count.
+     */
+    @Test
+    void exclusiveClaimAfterRunClaimsExactlyTheCandidateThatEndsTheRun() {
+        final String[][] spaces = {{"32768-60999", ""}, {"1000-1100", "1010-1020,1064"}, {"1-65535", "40000-40031"}};
+        final SplittableRandom random = new SplittableRandom(11);
+        for (String[] space : spaces) {
+            for (double density : new double[] {0.0, 0.5, 0.97}) {
+                final Selection selection = new Selection(PortSet.parse(space[0]),
+                    space[1].isEmpty() ? PortSet.empty() : PortSet.parse(space[1]));
+                final PortBitmap bitmap = new PortBitmap(selection);
+                final PortSet automatic = selection.automatic();
+                for (int i = 0; i < automatic.size(); i++) {
+                    if (random.nextDouble() < density) {
+                        bitmap.tryClaim(automatic.nth(i));
+                    }
+                }
+                final ExclusiveContext ctx = new ExclusiveContext(bitmap, () -> null, 6, LOCAL);
+                final int n = automatic.size();
+                for (int trial = 0; trial < 2_000; trial++) {
+                    final int step = 1 + random.nextInt(2);
+                    final int index = random.nextInt(n);
+                    final int limit = 1 + random.nextInt((n - 1 - index) / step + 1);
+                    int expected = 0;
+                    while (expected < limit && refused(ctx, bitmap, ctx.port(index + expected * step))) {
+                        expected++;
+                    }
+                    final int held = bitmap.heldCount();
+                    final CountingTally runTally = new CountingTally();
+                    ctx.refusedRun(index, step, limit, runTally);
+                    final CountingTally tally = new CountingTally();
+                    final int run = ctx.claimAfterRun(index, step, limit, tally);
+                    final String as = String.format("%s, index %d, step %d, limit %d", space[0], index, step, limit);
+                    assertThat(run >>> 1).as(as).isEqualTo(expected);
+                    assertThat(tally.probes).as(as).isEqualTo(runTally.probes + (expected < limit ? 1 : 0));
+                    if (expected < limit) {
+                        final int port = ctx.port(index + expected * step);
+                        assertThat(run & SelectionContext.CLAIMED).as(as).isEqualTo(SelectionContext.CLAIMED);
+                        assertThat(bitmap.state(port)).as(as).isEqualTo(PortBitmap.EXCLUSIVE);
+                        assertThat(bitmap.heldCount()).as(as).isEqualTo(held + 1);
+                        assertThat(bitmap.release(port)).as(as).isTrue();
+                    } else {
+                        assertThat(run & SelectionContext.CLAIMED).as(as).isZero();
+                    }
+                    assertThat(bitmap.heldCount()).as(as).isEqualTo(held);
+                }
+            }
+        }
+    }
+
+    /** Counts the probes reported to it. */
+    private static final class CountingTally implements IndexSource {
+        int probes;
+
+        @Override
+        public int nextIndex(int bound) {
+            return 0;
+        }
+
+        @Override
+        public void countProbes(int n) {
+            probes += n;
+        }
+    }
+
     /** The definition: not selectable, or held in a way that refuses this context's claim. */
     private static boolean refused(IndexSpace ctx, PortBitmap bitmap, int port) {
         if (!bitmap.selection().isSelectable(port)) {
