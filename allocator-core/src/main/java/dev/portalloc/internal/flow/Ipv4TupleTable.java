@@ -288,6 +288,9 @@ final class Ipv4TupleTable {
      * @return false (and no change) if the key was not in state {@code from}
      */
     boolean transition(long key, long from, long to) {
+        // A pending key is its inserter's, finished by its slot (commit / cancel, which keep the size): a removal
+        // from PENDING here would decrement a size it never incremented. An assertion, so the hot path pays nothing.
+        assert from == LIVE || from == QUARANTINED : "transition from state " + from + ": only LIVE or QUARANTINED";
         final long m = mixed(key);
         final long expected = word(m, from);
         final long next = to == 0 ? 0L : word(m, to);

@@ -41,6 +41,10 @@ class Ipv4TupleTableTest {
         assertThatThrownBy(() -> new Ipv4TupleTable(0, 2)).hasMessageContaining("bucketBits 2 is out of range 3..24");
         final int again = t.insert(k);
         assertThat(again).isNotNegative();
+        // A pending key leaves by its slot only (surefire runs with assertions enabled).
+        assertThatThrownBy(() -> t.transition(k, Ipv4TupleTable.PENDING, 0)).isInstanceOf(AssertionError.class)
+            .hasMessageContaining("transition from state 5");
+        assertThat(t.state(k)).isEqualTo(Ipv4TupleTable.PENDING);
         t.cancel(again);
         assertThat(t.state(k)).isZero();
         assertThat(t.size()).isZero();
