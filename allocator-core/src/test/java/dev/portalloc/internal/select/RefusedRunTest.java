@@ -30,20 +30,8 @@ class RefusedRunTest {
         final SplittableRandom random = new SplittableRandom(7);
         for (String[] space : spaces) {
             for (double density : new double[] {0.0, 0.5, 0.97, 1.0}) {
-                final Selection selection = new Selection(PortSet.parse(space[0]),
-                    space[1].isEmpty() ? PortSet.empty() : PortSet.parse(space[1]));
-                final PortBitmap bitmap = new PortBitmap(selection);
-                final PortSet automatic = selection.automatic();
-                for (int i = 0; i < automatic.size(); i++) {
-                    if (random.nextDouble() < density) {
-                        final int port = automatic.nth(i);
-                        if (random.nextBoolean()) {
-                            bitmap.tryClaim(port);
-                        } else {
-                            bitmap.tryClaimShared(port);
-                        }
-                    }
-                }
+                final PortBitmap bitmap = filled(space, density, true, random);
+                final PortSet automatic = bitmap.selection().automatic();
                 final ExclusiveContext exclusive = new ExclusiveContext(bitmap, () -> null, 6, LOCAL);
                 final FlowTable flows = new FlowTable(bitmap, 0, System::nanoTime, 1L);
                 final ConnectContext connect = new ConnectContext(automatic, () -> null, 6, LOCAL)
@@ -80,15 +68,8 @@ class RefusedRunTest {
         final SplittableRandom random = new SplittableRandom(11);
         for (String[] space : spaces) {
             for (double density : new double[] {0.0, 0.5, 0.97}) {
-                final Selection selection = new Selection(PortSet.parse(space[0]),
-                    space[1].isEmpty() ? PortSet.empty() : PortSet.parse(space[1]));
-                final PortBitmap bitmap = new PortBitmap(selection);
-                final PortSet automatic = selection.automatic();
-                for (int i = 0; i < automatic.size(); i++) {
-                    if (random.nextDouble() < density) {
-                        bitmap.tryClaim(automatic.nth(i));
-                    }
-                }
+                final PortBitmap bitmap = filled(space, density, false, random);
+                final PortSet automatic = bitmap.selection().automatic();
                 final ExclusiveContext ctx = new ExclusiveContext(bitmap, () -> null, 6, LOCAL);
                 final int n = automatic.size();
                 for (int trial = 0; trial < 2_000; trial++) {
@@ -120,6 +101,28 @@ class RefusedRunTest {
                 }
             }
         }
+    }
+
+    /**
+     * A bitmap over {@code space} (automatic ports, reserved ports) with each automatic port held with probability
+     * {@code density}: exclusively, or, when {@code shared}, exclusively or SHARED at random.
+     */
+    private static PortBitmap filled(String[] space, double density, boolean shared, SplittableRandom random) {
+        final Selection selection = new Selection(PortSet.parse(space[0]),
+            space[1].isEmpty() ? PortSet.empty() : PortSet.parse(space[1]));
+        final PortBitmap bitmap = new PortBitmap(selection);
+        final PortSet automatic = selection.automatic();
+        for (int i = 0; i < automatic.size(); i++) {
+            if (random.nextDouble() < density) {
+                final int port = automatic.nth(i);
+                if (!shared || random.nextBoolean()) {
+                    bitmap.tryClaim(port);
+                } else {
+                    bitmap.tryClaimShared(port);
+                }
+            }
+        }
+        return bitmap;
     }
 
     /** Counts the probes reported to it. */
