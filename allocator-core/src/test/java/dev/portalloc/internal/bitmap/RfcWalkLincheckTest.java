@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The index space is the contiguous range 28-35 across two bitmap words (28-31 | 32-35), with 33 reserved
  * until {@code unreserve()}, so walks cross a word boundary, skip a reserved port and see the selection change.
- * Every draw is 0 (Algorithm 5 then steps by 1, Linux starts at offset 1).
+ * Every draw is 0 (Algorithm 5 then steps by 1, Linux starts at offset 1), except Algorithm 1's (index 4).
  */
 public final class RfcWalkLincheckTest {
     static final int[] PORTS = {28, 31, 32, 33, 35, 5};
@@ -41,14 +41,20 @@ public final class RfcWalkLincheckTest {
         private final PortBitmap bitmap = new PortBitmap(RESERVED);
         private final ExclusiveContext context = new ExclusiveContext(bitmap, () -> Secret.derived(1, 0), 6, new byte[16]);
         private final PortSelector selector;
+        private final IndexSource draws;
 
         Walk(PortSelector selector) {
+            this(selector, LOWEST);
+        }
+
+        Walk(PortSelector selector, IndexSource draws) {
             this.selector = selector;
+            this.draws = draws;
         }
 
         @Operation
         public int acquire() {
-            return selector.select(context, LOWEST);
+            return selector.select(context, draws);
         }
 
         @Operation
@@ -82,6 +88,16 @@ public final class RfcWalkLincheckTest {
     public static final class LinuxBind extends Walk {
         public LinuxBind() {
             super(PortSelectors.linuxBind());
+        }
+    }
+
+    /**
+     * Algorithm 1, whose walk claims through {@code claimAfterRun}'s one-read path (step 1): every start is index 4
+     * (port 32), so that a walk past a held 32 meets the reserved 33 first.
+     */
+    public static final class RandomStart extends Walk {
+        public RandomStart() {
+            super(PortSelectors.randomStart(), bound -> 4);
         }
     }
 
@@ -124,6 +140,11 @@ public final class RfcWalkLincheckTest {
     @Test
     void linuxBind() {
         check(LinuxBind.class);
+    }
+
+    @Test
+    void randomStart() {
+        check(RandomStart.class);
     }
 
     @Test
