@@ -16,7 +16,8 @@ import org.jctools.maps.NonBlockingHashMap;
  * succeed), then {@link #commit} makes it live or {@link #cancel} withdraws it. The flow layer joins the port
  * in between, so that a tuple is live exactly from the moment its port counts it. Readers that must give a
  * definite answer ({@link #isLive}, {@link #removeLive}, {@link #quarantine}) wait while the tuple is
- * PENDING (one CAS of the inserting thread away); {@link #isUsed} treats PENDING as unused, and
+ * PENDING (one CAS of the inserting thread away), and the two changes try again if it turned LIVE meanwhile;
+ * {@link #isUsed} treats PENDING as unused, and
  * {@link #reserve} reports it as {@link #BUSY}.
  *
  * <p>Thread-safety: lock-free, except for those waits; every change is one atomic table operation.
@@ -141,7 +142,7 @@ public final class TupleTable {
                 : ipv6.remove(ipv6Key(port, d), LIVE)) {
                 return true;
             }
-            if (!isPending(port, d)) {
+            if (!mayBeLive(port, d)) {
                 return false;
             }
             Thread.onSpinWait();
@@ -155,16 +156,27 @@ public final class TupleTable {
                 : ipv6.replace(ipv6Key(port, d), LIVE, QUARANTINED)) {
                 return true;
             }
-            if (!isPending(port, d)) {
+            if (!mayBeLive(port, d)) {
                 return false;
             }
             Thread.onSpinWait();
         }
     }
 
-    private boolean isPending(int port, Destination d) {
-        return d.isIpv4() ? ipv4.state(ipv4Key(port, d)) == Ipv4TupleTable.PENDING
-            : ipv6.get(ipv6Key(port, d)) == PENDING;
+    /**
+     * After a removal or quarantine that did not find the tuple live: whether to try again. Yes while it is PENDING
+     * (its join is one commit away), and also when it is LIVE by now: its commit landed after the failed attempt,
+     * and a "not live" answer would contradict the join, which linearized at its port join, before that commit
+     * (FlowTableLincheckTest.leaveBetweenJoinAndCommit). No for any other state, which is then the answer's
+     * linearization point.
+     */
+    private boolean mayBeLive(int port, Destination d) {
+        if (d.isIpv4()) {
+            final long state = ipv4.state(ipv4Key(port, d));
+            return state == Ipv4TupleTable.PENDING || state == Ipv4TupleTable.LIVE;
+        }
+        final Object v = ipv6.get(ipv6Key(port, d));
+        return v == PENDING || v == LIVE;
     }
 
     /** @return true if the quarantined IPv4 tuple was removed */

@@ -179,6 +179,22 @@ public class FlowTableLincheckTest {
             List.of(List.of(actor("join", 2, 0)), List.of(actor("join", 2, 0)), List.of(actor("acquireFor", 0))));
     }
 
+    /**
+     * A release of the joining tuple, after {@code isHeld} saw its port SHARED (so the join has linearized): it
+     * must find the tuple live, also when the join's commit lands between the release's failed removal (the tuple
+     * still PENDING) and its second look. Found by the stress test on 2026-12-07, one run in many.
+     */
+    private static ExecutionScenario leaveBetweenJoinAndCommit() throws NoSuchMethodException {
+        return scenario(List.of(),
+            List.of(List.of(actor("join", 0, 0)), List.of(actor("isHeld", 0), actor("leave", 0, 0))));
+    }
+
+    /** The same for the IPv6 tuple table. */
+    private static ExecutionScenario leaveBetweenJoinAndCommitIpv6() throws NoSuchMethodException {
+        return scenario(List.of(),
+            List.of(List.of(actor("join", 0, 1)), List.of(actor("isHeld", 0), actor("leave", 0, 1))));
+    }
+
     private static ExecutionScenario scenario(List<Actor> init, List<List<Actor>> parallel) {
         return new ExecutionScenario(init, parallel, List.of(), null);
     }
@@ -204,6 +220,8 @@ public class FlowTableLincheckTest {
             .addCustomScenario(leaveVersusJoinVersusClaim())
             .addCustomScenario(sameTupleTwice())
             .addCustomScenario(sameTupleTwiceExplicitly())
+            .addCustomScenario(leaveBetweenJoinAndCommit())
+            .addCustomScenario(leaveBetweenJoinAndCommitIpv6())
             .iterations(0)
             .invocationsPerIteration(HAND_WRITTEN_INVOCATIONS)
             .verifier(VERIFIER)

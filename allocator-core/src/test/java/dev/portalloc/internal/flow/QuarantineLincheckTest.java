@@ -150,6 +150,16 @@ public class QuarantineLincheckTest {
             List.of(List.of(actor("join", 3, 1)), List.of(actor("claim", 2), actor("release", 2))));
     }
 
+    /**
+     * A release into quarantine of the joining tuple, after a claim failed on its SHARED port (so the join has
+     * linearized): it must find the tuple live, also when the join's commit lands between the release's failed
+     * attempt (the tuple still PENDING) and its second look.
+     */
+    private static ExecutionScenario leaveBetweenJoinAndCommit() throws NoSuchMethodException {
+        return scenario(List.of(),
+            List.of(List.of(actor("join", 0, 0)), List.of(actor("claim", 0), actor("leave", 0, 0))));
+    }
+
     private static ExecutionScenario scenario(List<Actor> init, List<List<Actor>> parallel) {
         return new ExecutionScenario(init, parallel, List.of(), null);
     }
@@ -171,6 +181,7 @@ public class QuarantineLincheckTest {
             .addCustomScenario(explicitJoinOfADueTuple())
             .addCustomScenario(automaticJoinOfADueTuple())
             .addCustomScenario(exclusiveReleaseWhileTheLastTupleLeaves())
+            .addCustomScenario(leaveBetweenJoinAndCommit())
             .iterations(0)
             .invocationsPerIteration(INVOCATIONS)
             .verifier(SuitablePortVerifier.class)
