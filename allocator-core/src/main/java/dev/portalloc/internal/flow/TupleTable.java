@@ -78,30 +78,32 @@ public final class TupleTable {
 
     /** @return whether the tuple is live or quarantined (a PENDING tuple counts as unused) */
     public boolean isUsed(int port, Destination d) {
-        if (d.isIpv4()) {
-            final long state = ipv4.state(ipv4Key(port, d));
-            return state == Ipv4TupleTable.LIVE || state == Ipv4TupleTable.QUARANTINED;
-        }
-        final Object v = ipv6.get(ipv6Key(port, d));
-        return v == LIVE || v == QUARANTINED;
+        final long state = state(port, d);
+        return state == Ipv4TupleTable.LIVE || state == Ipv4TupleTable.QUARANTINED;
     }
 
     /** @return whether the tuple is live, waiting while it is PENDING */
     public boolean isLive(int port, Destination d) {
         for (;;) {
-            if (d.isIpv4()) {
-                final long state = ipv4.state(ipv4Key(port, d));
-                if (state != Ipv4TupleTable.PENDING) {
-                    return state == Ipv4TupleTable.LIVE;
-                }
-            } else {
-                final Object v = ipv6.get(ipv6Key(port, d));
-                if (v != PENDING) {
-                    return v == LIVE;
-                }
+            final long state = state(port, d);
+            if (state != Ipv4TupleTable.PENDING) {
+                return state == Ipv4TupleTable.LIVE;
             }
             Thread.onSpinWait();
         }
+    }
+
+    /**
+     * @return the tuple's state in {@link Ipv4TupleTable}'s numbers ({@code LIVE}, {@code QUARANTINED} or
+     *     {@code PENDING}), or 0 if it is absent; an IPv6 tuple's sentinel is mapped to the same numbers
+     */
+    private long state(int port, Destination d) {
+        if (d.isIpv4()) {
+            return ipv4.state(ipv4Key(port, d));
+        }
+        final Object v = ipv6.get(ipv6Key(port, d));
+        return v == LIVE ? Ipv4TupleTable.LIVE : v == QUARANTINED ? Ipv4TupleTable.QUARANTINED
+            : v == PENDING ? Ipv4TupleTable.PENDING : 0;
     }
 
     /**
@@ -171,12 +173,8 @@ public final class TupleTable {
      * linearization point.
      */
     private boolean mayBeLive(int port, Destination d) {
-        if (d.isIpv4()) {
-            final long state = ipv4.state(ipv4Key(port, d));
-            return state == Ipv4TupleTable.PENDING || state == Ipv4TupleTable.LIVE;
-        }
-        final Object v = ipv6.get(ipv6Key(port, d));
-        return v == PENDING || v == LIVE;
+        final long state = state(port, d);
+        return state == Ipv4TupleTable.PENDING || state == Ipv4TupleTable.LIVE;
     }
 
     /** @return true if the quarantined IPv4 tuple was removed */
