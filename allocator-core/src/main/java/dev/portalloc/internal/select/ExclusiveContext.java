@@ -66,8 +66,7 @@ public final class ExclusiveContext extends IndexSpace {
             final int port = first + index;
             final int w = port >>> 5;
             final long word = bitmap.word(w); // acquire, as tryClaim's own read
-            final long open = (~(word | ~bitmap.selection().maskOf(w)) & 0xFFFF_FFFFL) >>> (port & 31)
-                & (step == 1 ? 0xFFFF_FFFFL : 0x5555_5555L);
+            final long open = openFrom(refusedBits(w, word), port, step);
             final int k = Long.numberOfTrailingZeros(open) / step;
             if (open != 0 && k < limit) {
                 tally.countProbes(2); // the word read, and the candidate tried: as refusedRun and the selector
@@ -79,8 +78,13 @@ public final class ExclusiveContext extends IndexSpace {
 
     @Override
     long refusedBits(int w) {
+        return refusedBits(w, bitmap.word(w));
+    }
+
+    /** {@link #refusedBits(int)} from {@code word}, a value of word {@code w}. */
+    private long refusedBits(int w, long word) {
         // Held in any way (exclusively or SHARED), or not selectable.
-        return (bitmap.word(w) | ~bitmap.selection().maskOf(w)) & 0xFFFF_FFFFL;
+        return (word | ~bitmap.selection().maskOf(w)) & 0xFFFF_FFFFL;
     }
 
     @Override

@@ -58,14 +58,13 @@ abstract class IndexSpace implements SelectionContext {
             return k;
         }
         // Candidates are consecutive ports from first + index (every step-th one): read word by word.
-        final long lanes = step == 1 ? 0xFFFF_FFFFL : 0x5555_5555L;
         int port = first + index;
         int k = 0;
         int words = 0;
         while (k < limit) {
             final int offset = port & 31;
             words++;
-            final long open = (~refusedBits(port >>> 5) & 0xFFFF_FFFFL) >>> offset & lanes;
+            final long open = openFrom(refusedBits(port >>> 5), port, step);
             if (open != 0) {
                 k += Long.numberOfTrailingZeros(open) / step;
                 break;
@@ -76,6 +75,15 @@ abstract class IndexSpace implements SelectionContext {
         }
         tally.countProbes(words);
         return Math.min(k, limit);
+    }
+
+    /**
+     * @param refused the {@link #refusedBits} of {@code port}'s word
+     * @return the candidates {@code port, port + step, ...} up to the end of that word that it leaves open: bit
+     *     {@code j * step} set for candidate {@code j}
+     */
+    static long openFrom(long refused, int port, int step) {
+        return (~refused & 0xFFFF_FFFFL) >>> (port & 31) & (step == 1 ? 0xFFFF_FFFFL : 0x5555_5555L);
     }
 
     /** @return bytes {@code at..at+7} of {@code b} read as a little-endian long (hash input words) */
