@@ -129,7 +129,7 @@ public final class ConnectContext extends IndexSpace {
     @Override
     long refusedBits(int w) {
         final long word = bitmap.word(w);
-        long refused = PortBitmap.exclusiveBits(word) | ~bitmap.selection().maskOf(w);
+        long refused = PortBitmap.exclusiveBits(word) | unselectable(bitmap.selection(), w);
         final DestinationPorts h = hint;
         if (h != null) {
             refused |= h.marksOfWord(w);

@@ -84,7 +84,7 @@ public final class ExclusiveContext extends IndexSpace {
     /** {@link #refusedBits(int)} from {@code word}, a value of word {@code w}. */
     private long refusedBits(int w, long word) {
         // Held in any way (exclusively or SHARED), or not selectable.
-        return (word | ~bitmap.selection().maskOf(w)) & 0xFFFF_FFFFL;
+        return (word | unselectable(bitmap.selection(), w)) & 0xFFFF_FFFFL;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.portalloc.internal.select;
 
 import dev.portalloc.PortSet;
+import dev.portalloc.internal.bitmap.Selection;
 import dev.portalloc.internal.random.IndexSource;
 
 /**
@@ -38,9 +39,20 @@ abstract class IndexSpace implements SelectionContext {
     /**
      * @param w a bitmap word index
      * @return the held-bit positions ({@code 1L << (port & 31)}) of the ports of word {@code w} that
-     *     {@link #tryClaim} would refuse on the words alone
+     *     {@link #tryClaim} would refuse on the words alone; exact for the ports of the index space, and
+     *     unspecified for the word's other ports (the runs only test candidates of the space)
      */
     abstract long refusedBits(int w);
+
+    /**
+     * The part of {@link #refusedBits} that the selection refuses: the complement of its mask of word {@code w}, or
+     * nothing when every automatic port is selectable. Then every port of the index space (the automatic set) is
+     * selectable, and the runs test only candidates of the space, so one field read replaces
+     * {@link Selection#maskOf}'s range tests (measured: {@code randomStart} 4 % faster at 50 %).
+     */
+    static long unselectable(Selection s, int w) {
+        return s.allAutomatic() ? 0L : ~s.maskOf(w);
+    }
 
     @Override
     public final int refusedRun(int index, int step, int limit, IndexSource tally) {

@@ -67,7 +67,8 @@ class RefusedRunTest {
         final String[][] spaces = {{"32768-60999", ""}, {"1000-1100", "1010-1020,1064"}, {"1-65535", "40000-40031"}};
         final SplittableRandom random = new SplittableRandom(11);
         for (String[] space : spaces) {
-            for (double density : new double[] {0.0, 0.5, 0.97}) {
+            // 1.0: every run reaches the end of the space, where the last word of 32768-60999 has bits past it
+            for (double density : new double[] {0.0, 0.5, 0.97, 1.0}) {
                 final PortBitmap bitmap = filled(space, density, false, random);
                 final PortSet automatic = bitmap.selection().automatic();
                 final ExclusiveContext ctx = new ExclusiveContext(bitmap, () -> null, 6, LOCAL);
