@@ -76,22 +76,30 @@ import java.lang.invoke.VarHandle;
  *     freeing CAS, increments the epoch, then clears, by one CAS from the value it wrote, the marks that
  *     predate its increment (losing that race is safe: they stay).</li>
  * <li>Claiming a port clears its mark: a consumed port can no longer be seen free.</li>
- * <li>A read that sees a free port in a dirty word ({@link #isHeld}, a failing {@link #release}) increments
- *     the epoch before returning: whoever observes a freed port must not return before the increment owed
- *     for it has been paid.</li>
+ * <li>A read that reports a port free ({@link #isHeld}, {@link #state}, a {@link #release} refused because the
+ *     port is free) increments the epoch before returning, whatever the word's marks: whoever observes a freed
+ *     port must not return before the increment owed for it has been paid, and a release under rule 7 leaves
+ *     no mark to say it owes one. (Reads that report nothing free, like {@link #isExclusive}, pay nothing, and
+ *     a claim consumes the port it sees.)</li>
  * <li>The verdict reads the epoch, the selection and every bound (and the words of blocks with reserved
  *     ports, and of blocks whose draws were rejected), then the epoch and the selection again, and reports
  *     exhaustion only if nothing was free and neither changed.</li>
  * <li>A new selection (reservations changed) is published after marking every free port dirty and before
- *     an epoch increment, so releases that judged fullness against the old selection are covered. Bounds
- *     cover all free automatic ports, reserved or not, and the automatic set cannot change, so they need no
- *     recount.</li>
+ *     an epoch increment, so that releases that judged fullness against the old selection and read the word
+ *     before the marks fail their CAS, and those that read it after see the marks. Bounds cover all free
+ *     automatic ports, reserved or not, and the automatic set cannot change, so they need no recount.</li>
+ * <li>That is not enough on its own: the marks are cleared again (by the publication, or by a release into the
+ *     marked word), and a word can return to the very value a slow release read before the marks, whose CAS
+ *     then succeeds after a verdict under the new selection has read the word as full (ABA; found by
+ *     {@code ReservationLincheckTest}). So a release that set no mark reads the selection again after its CAS
+ *     and, if it is no longer the one it judged the word by, increments the epoch before returning: it is
+ *     then treated as a release into a full word, with rule 4 in place of its mark.</li>
  * </ol>
  * Why that is enough: if a block or word the verdict read as full is no longer full when the epoch is read
  * the second time, the first release into it after the read was into a full word, so it marked its port
- * and owes an increment. Either the increment happened (the verdict sees it and retries), or that release
- * has not returned, and every operation that returned meanwhile either consumed its port or saw the mark
- * and paid an increment itself. The verdict is then linearized before the pending releases. At 50 %
+ * and owes an increment, as does a release that judged fullness by a replaced selection (rule 7). Either the
+ * increment happened (the verdict sees it and retries), or that release has not returned, and every operation
+ * that returned meanwhile either consumed its port or reported it free and paid an increment itself. The verdict is then linearized before the pending releases. At 50 %
  * occupancy a full word practically never occurs, so a release costs one CAS.
  */
 public final class PortBitmap {
@@ -610,6 +618,7 @@ public final class PortBitmap {
             final Selection s = selection;
             if ((s.allAutomatic() || notFull(cur, s.maskOf(w)))
                 && WORD.compareAndSet(words, w, cur, cur & ~bit & ~mark)) {
+                payIfJudgedStale(s);
                 return true;
             }
         }
@@ -633,10 +642,11 @@ public final class PortBitmap {
         final long[] words = this.words;
         long cur = (long) WORD.getAcquire(words, w);
         if ((cur & bit) == 0 || (cur & mark) != kind) {
-            payIfObservedFree(cur);
+            refused(cur, bit);
             return false;
         }
-        final long mask = selection.maskOf(w);
+        final Selection judged = selection;
+        final long mask = judged.maskOf(w);
         final long auto = automatic.maskOf(w);
         final int boundAt = boundIndex(w >>> BLOCK_SHIFT);
         int raised = 0; // what this release has added to the block's bound so far
@@ -646,7 +656,7 @@ public final class PortBitmap {
                 if (raised != 0) {
                     BOUND.getAndAdd(bounds, boundAt, -raised);
                 }
-                payIfObservedFree(cur);
+                refused(cur, bit);
                 return false;
             }
             // Bounds never understate: raise the block's bound by the weight the word gains *before* the CAS
@@ -673,8 +683,21 @@ public final class PortBitmap {
             EPOCH.getAndAdd(epochCell, 1L);
             // Every mark in `next` predates that increment, so they may all go; losing the race is safe.
             WORD.compareAndSet(words, w, next, next & ~(marks << 32));
+        } else {
+            payIfJudgedStale(judged);
         }
         return true;
+    }
+
+    /**
+     * After a release's freeing CAS that set no mark: if the selection it judged the word "not full" by has been
+     * replaced since, pays an epoch increment (rule 7 of the class Javadoc). A volatile read after the CAS, off
+     * its critical path; the increment only around a publication.
+     */
+    private void payIfJudgedStale(Selection judged) {
+        if (selection != judged) {
+            EPOCH.getAndAdd(epochCell, 1L);
+        }
     }
 
     /**
@@ -720,10 +743,21 @@ public final class PortBitmap {
         final long cur = (long) WORD.getAcquire(words, wordIndex(port));
         final long bit = heldBit(port);
         if ((cur & bit) == 0) {
-            payIfObservedFree(cur);
+            reportedFree();
             return FREE;
         }
         return (cur & (bit << 32)) != 0 ? SHARED : EXCLUSIVE;
+    }
+
+    /**
+     * @return whether the port is held exclusively (acquire read). Unlike {@link #state} it pays nothing: "no"
+     *     does not tell the caller that the port is free, so callers that go on to claim it (the flow layer's
+     *     joins) use this.
+     */
+    public boolean isExclusive(int port) {
+        final long cur = (long) WORD.getAcquire(words, wordIndex(port));
+        final long bit = heldBit(port);
+        return (cur & (bit | bit << 32)) == bit;
     }
 
     /** @return whether the port is held; seeing it free in a dirty word pays the owed epoch increment */
@@ -732,7 +766,7 @@ public final class PortBitmap {
         final long cur = (long) WORD.getAcquire(words, w);
         final boolean held = (cur & heldBit(port)) != 0;
         if (!held) {
-            payIfObservedFree(cur);
+            reportedFree();
         }
         return held;
     }
@@ -742,6 +776,23 @@ public final class PortBitmap {
         if (dirtyMarks(observed) != 0) {
             EPOCH.getAndAdd(epochCell, 1L);
         }
+    }
+
+    /** A release refused for word value {@code cur}: its port {@code bit} is free (reported so) or held otherwise. */
+    private void refused(long cur, long bit) {
+        if ((cur & bit) == 0) {
+            reportedFree();
+        } else {
+            payIfObservedFree(cur);
+        }
+    }
+
+    /**
+     * The caller is about to report a port free (rule 4 of the class Javadoc): pay an epoch increment, whatever the
+     * word's marks, since a release judged by a replaced selection frees its port without a mark.
+     */
+    private void reportedFree() {
+        EPOCH.getAndAdd(epochCell, 1L);
     }
 
     /**

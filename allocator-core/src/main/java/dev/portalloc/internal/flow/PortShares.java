@@ -79,7 +79,7 @@ public final class PortShares {
                     return JOINED;
                 }
             } else if (s == 0) {
-                if (bitmap.state(port) == PortBitmap.EXCLUSIVE) {
+                if (bitmap.isExclusive(port)) { // a read that reports nothing free, so it owes no epoch increment
                     return UNSUITABLE;
                 }
                 if (SHARE.compareAndSet(shares, port, 0, JOINING)) {
@@ -92,7 +92,7 @@ public final class PortShares {
                     SHARE.setVolatile(shares, port, 0); // an exclusive claim took the FREE port first
                     return UNSUITABLE;
                 }
-            } else if (s == EXCLUSIVE_QUARANTINED && bitmap.state(port) == PortBitmap.EXCLUSIVE) {
+            } else if (s == EXCLUSIVE_QUARANTINED && bitmap.isExclusive(port)) {
                 return UNSUITABLE;
             } else {
                 return BUSY; // JOINING, LEAVING, or a quarantine being set up or undone

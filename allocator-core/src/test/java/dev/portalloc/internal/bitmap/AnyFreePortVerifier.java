@@ -31,7 +31,8 @@ public final class AnyFreePortVerifier implements Verifier {
 
     /**
      * The ports and selections of one Lincheck test: {@code ports[i]} is the port of operation argument
-     * {@code i}; {@code unreserve()} switches from {@code selectableBefore} to {@code selectableAfter}.
+     * {@code i}; {@code unreserve()} (or {@code reserve()}) switches from {@code selectableBefore} to
+     * {@code selectableAfter}.
      */
     record Config(int[] ports, dev.portalloc.PortSet selectableBefore, dev.portalloc.PortSet selectableAfter,
                   dev.portalloc.PortSet initiallyHeld) {
@@ -125,7 +126,7 @@ public final class AnyFreePortVerifier implements Verifier {
                 }
                 case "isHeld":
                     return Objects.equals(value, held.get(port));
-                case "unreserve":
+                case "unreserve", "reserve": // the test's one change of selection
                     unreserved = true;
                     return true;
                 default:
