@@ -693,7 +693,9 @@ public final class PortAllocator {
      * @return whether the port is held at the moment of the call: exclusively, in exclusive quarantine, or by
      *     at least one live or quarantined connect-style tuple. Quarantine expiry is lazy: a port whose
      *     quarantine has passed still counts as held until an acquisition expires it (every acquisition expires
-     *     a few due entries, and one that would otherwise fail expires all of them).
+     *     a few due entries, and one that would otherwise fail expires all of them). Lock-free; a "no" also
+     *     increments one counter, shared by all threads, that exhaustion verdicts read (so that no verdict
+     *     contradicts it): concurrent "no" answers contend on it, so this is not a call for a tight polling loop.
      * @throws IllegalArgumentException if the port is outside 1..65535
      */
     public boolean isHeld(int port) {

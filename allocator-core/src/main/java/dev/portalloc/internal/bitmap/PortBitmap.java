@@ -99,8 +99,9 @@ import java.lang.invoke.VarHandle;
  * the second time, the first release into it after the read was into a full word, so it marked its port
  * and owes an increment, as does a release that judged fullness by a replaced selection (rule 7). Either the
  * increment happened (the verdict sees it and retries), or that release has not returned, and every operation
- * that returned meanwhile either consumed its port or reported it free and paid an increment itself. The verdict is then linearized before the pending releases. At 50 %
- * occupancy a full word practically never occurs, so a release costs one CAS.
+ * that returned meanwhile either consumed its port or reported it free and paid an increment itself. The
+ * verdict is then linearized before the pending releases. At 50 % occupancy a full word practically never
+ * occurs, so a release costs one CAS (and a read of the selection after it).
  */
 public final class PortBitmap {
     /** Ports per word: the low 32 bits are held bits, the high 32 bits marks. */
@@ -736,8 +737,8 @@ public final class PortBitmap {
     public static final int SHARED = 3;
 
     /**
-     * @return {@link #FREE}, {@link #EXCLUSIVE} or {@link #SHARED} (acquire read); seeing the port free in a
-     *     dirty word pays the owed epoch increment, as {@link #isHeld} does
+     * @return {@link #FREE}, {@link #EXCLUSIVE} or {@link #SHARED} (acquire read); {@link #FREE} pays an epoch
+     *     increment first, as {@link #isHeld} does (rule 4 of the class Javadoc)
      */
     public int state(int port) {
         final long cur = (long) WORD.getAcquire(words, wordIndex(port));
@@ -760,7 +761,7 @@ public final class PortBitmap {
         return (cur & (bit | bit << 32)) == bit;
     }
 
-    /** @return whether the port is held; seeing it free in a dirty word pays the owed epoch increment */
+    /** @return whether the port is held; a "no" pays an epoch increment first (rule 4 of the class Javadoc) */
     public boolean isHeld(int port) {
         final int w = wordIndex(port);
         final long cur = (long) WORD.getAcquire(words, w);
