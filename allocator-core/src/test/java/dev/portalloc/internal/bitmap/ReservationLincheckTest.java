@@ -16,13 +16,16 @@ import java.util.List;
 /**
  * The exhaustion verdict against a reservation published while releases are in flight, under Lincheck's model
  * checker, with {@link AnyFreePortVerifier} ({@code reserve()} switches its selection, as {@code unreserve()}
- * does in {@link PortBitmapLincheckTest}).
+ * does in {@link PortBitmapLincheckTest}). Lincheck needs each test class to declare its operations and its
+ * {@code port} parameter itself, so these repeat the other bitmap tests' one-line wrappers.
  *
- * <p><b>The race.</b> {@link PortBitmap#publish} marks every free port dirty, then publishes the new selection.
- * A release into a dirty word clears the word's marks after its epoch increment. If it does so before the new
- * selection is visible, a second release can find the word clean, judge it "not full" by the old selection and
- * free its port without a mark, by a CAS that may land after a verdict under the new selection has read the word
- * as full. The verdict then misses that release: a false exhaustion.
+ * <p><b>The race</b> (rule 7 of {@link PortBitmap}'s class Javadoc). A release reads its word and the selection,
+ * judges the word "not full" by that selection and frees its port by a CAS without a mark. {@link PortBitmap#publish}
+ * marks every free port dirty, then publishes the new selection, so a release that read the word before the marks
+ * should fail its CAS. But the marks are cleared again, by the publication itself after its epoch increment or by
+ * a release into the marked word, and the word can return to the very value the first release read. Its CAS then
+ * succeeds after a verdict under the new selection has read the word as full, and the verdict misses it: a false
+ * exhaustion. On the code before rule 7, the model checker found it through the publication's own clearing.
  *
  * <p><b>The ports.</b> Word 2 (64-95) is wholly automatic, so a release there takes the one-CAS path while the
  * word keeps more than {@value PortBitmap#EXACT_FREE} free ports; 128 (word 4) is the only other automatic port.
