@@ -756,9 +756,7 @@ public final class PortBitmap {
      *     joins) use this.
      */
     public boolean isExclusive(int port) {
-        final long cur = (long) WORD.getAcquire(words, wordIndex(port));
-        final long bit = heldBit(port);
-        return (cur & (bit | bit << 32)) == bit;
+        return (exclusiveBits((long) WORD.getAcquire(words, wordIndex(port))) & heldBit(port)) != 0;
     }
 
     /** @return whether the port is held; a "no" pays an epoch increment first (rule 4 of the class Javadoc) */
