@@ -15,10 +15,10 @@ import java.lang.invoke.VarHandle;
  * An instance is the shared, immutable shape of every address: which ports are selectable (the automatic
  * set minus the reserved set, fixed for the life of the pool). The state of one address is a plain
  * {@code long[]} of {@value #LENGTH} words made by {@link #newWords()}: word {@code p >>> 6} holds port
- * {@code p} at bit {@code p & 63} (1 = held), and the last word is the address's <em>epoch</em>, explained
- * below. 8,216 bytes per address with the array header, and an operation touches that array and nothing
- * else of the address: no per-address object, no counts, so a random address costs one cache miss instead of
- * several.
+ * {@code p} at bit {@code p & 63} (1 = held), and the last word is the address's <em>epoch</em> and count of
+ * pending releases, explained below. 8,216 bytes per address with the array header, and an operation touches
+ * that array and nothing else of the address: no per-address object, no counts, so a random address costs one
+ * cache miss instead of several.
  *
  * <h2>Selection</h2>
  * Up to {@value #FAST_PROBES} uniformly drawn candidates, claiming the first free one (rejection sampling:
@@ -31,23 +31,33 @@ import java.lang.invoke.VarHandle;
  * <h2>The verdict "nothing free", without counts</h2>
  * An exact pass that counts no free port reports {@link #NONE} only if the epoch did not change during the
  * pass. The words are read one after another, so a port freed in an already-read word while a later one was
- * being filled would go unseen; the epoch catches exactly those releases:
+ * being filled would go unseen; the epoch catches exactly those releases. The address's last word holds the
+ * epoch in its high 32 bits and, in its low 32 bits, the count of <em>pending</em> releases: those into a full
+ * word that have announced themselves and not yet paid.
  * <ol>
- * <li>A release whose word had no free selectable port of the released port's parity increments the epoch
- *     after its freeing CAS (covers whole-selection and parity passes: a word full for the whole selection
- *     is full for each parity).</li>
+ * <li>A release whose word has no free selectable port of the released port's parity (a word full for the whole
+ *     selection is full for each parity, so this covers whole-selection and parity passes) announces itself
+ *     (pending + 1) before its freeing CAS and pays after it: epoch + 1 and pending - 1, in one atomic add.</li>
+ * <li>Any other release reads the last word after its freeing CAS and, if a release is pending, pays an epoch
+ *     increment itself before returning. Its word may be free only thanks to a pending release's port (word 0
+ *     full, a release of 60 pending, a release of 62 into the word that is no longer full): without this it
+ *     would return, unannounced, with its port free in a word the pass read as full (found by
+ *     {@code CompactBitmapLincheckTest}).</li>
  * <li>Whoever reports a port free without consuming it ({@link #isHeld}, a {@link #release} of a free port)
  *     increments the epoch before returning: an observer of a freed port must not return before the
  *     increment owed for it has been paid.</li>
  * </ol>
  * If a word the pass read as full is no longer full when the epoch is read the second time, the first
- * release into it after the read was into a full word and owes an increment: either it is paid (the pass
- * sees it and starts over) or that release has not returned, and every operation that returned meanwhile
- * either consumed its port or saw it and paid. The verdict is linearized before the pending releases (the
- * argument of {@link PortBitmap}, whose dirty marks this layout has no room for, so observers always pay).
- * Claims never increment, and a release into a word with a free port of its parity costs one CAS: the other
- * 31 ports of its parity in the word are all held with probability about q^31 at occupancy q (4 % at 90 %,
- * 20 % at 95 %), so below about 90 % almost every release costs one CAS. A pass restricted to a port range
+ * release into it after the read was into a full word, so it announced itself before its CAS. Either it has
+ * paid (the pass sees the increment and starts over) or it has not returned; every release into that word
+ * after it either saw it pending and paid, or read the last word after its payment; and every other operation
+ * that returned meanwhile either consumed its port or saw it and paid. The verdict is linearized before the
+ * pending releases (the argument of {@link PortBitmap}, whose dirty marks do the announcing there; this layout
+ * has no room for them, so observers always pay, and a pending release makes every release pay).
+ * Claims never write the last word. A release into a word with a free port of its parity costs one CAS and a
+ * read of the last word (a line that only releases into full words and observers write): the other 31 ports
+ * of its parity in the word are all held with probability about q^31 at occupancy q (4 % at 90 %, 20 % at
+ * 95 %), so below about 90 % almost every release costs one CAS. A pass restricted to a port range
  * is exact only when nothing changes during it: a word read as full for the range may not be full for its
  * parity, so a release into it does not announce itself (port blocks, whose reservations guarantee a free
  * port, count again instead).
@@ -79,7 +89,12 @@ public final class CompactBitmap {
      */
     static final int FAST_PROBES = 16;
 
+    /** Index of the last word: the epoch (high 32 bits) and the pending releases (low 32 bits). */
     private static final int EPOCH = WORDS;
+    /** One pending release, in the last word. */
+    private static final long PENDING = 1L;
+    /** One epoch increment, in the last word. */
+    private static final long INCREMENT = 1L << 32;
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final PortSet selectable;
@@ -186,14 +201,14 @@ public final class CompactBitmap {
         final int fw = first >>> 6;
         final int lw = last >>> 6;
         for (;;) {
-            final long epoch = (long) WORD.getVolatile(words, EPOCH);
+            final long epoch = epoch(words);
             int total = 0;
             for (int w = fw; w <= lw; w++) {
                 total += Long.bitCount(free(words, w, first, last, parity));
             }
             random.countProbes(lw - fw + 1);
             if (total == 0) {
-                if ((long) WORD.getVolatile(words, EPOCH) == epoch) {
+                if (epoch(words) == epoch) {
                     return NONE;
                 }
                 continue; // a port was freed in a word already read: count again
@@ -258,34 +273,57 @@ public final class CompactBitmap {
     public boolean release(long[] words, int port) {
         final int w = port >>> 6;
         final long bit = 1L << port;
+        final long selectableBits = mask[w];
+        // The ports that make the word full for this port's parity when held (or unselectable).
+        final long sameParity = (selectableBits & bit) == 0 ? 0L : (port & 1) == 0 ? EVEN : ODD;
+        boolean announced = false;
         long cur = (long) WORD.getVolatile(words, w);
         for (;;) {
             if ((cur & bit) == 0) {
-                bumpEpoch(words); // an observer of a free port pays (rule 2)
+                if (announced) {
+                    WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING); // withdraw, paying (harmless)
+                } else {
+                    bumpEpoch(words); // an observer of a free port pays (rule 3)
+                }
                 return false;
+            }
+            if (!announced && sameParity != 0 && ((cur | ~selectableBits) & sameParity) == sameParity) {
+                WORD.getAndAdd(words, EPOCH, PENDING); // into a full word: announce before the CAS (rule 1)
+                announced = true;
             }
             final long witness = (long) WORD.compareAndExchange(words, w, cur, cur & ~bit);
             if (witness == cur) {
                 break;
             }
-            cur = witness;
+            cur = witness; // another port of this word changed: judge its fullness again
         }
-        final long selectableBits = mask[w];
-        final long sameParity = (port & 1) == 0 ? EVEN : ODD;
-        if ((selectableBits & bit) != 0 && ((cur | ~selectableBits) & sameParity) == sameParity) {
-            bumpEpoch(words); // the word had no free selectable port of this parity (rule 1)
+        if (announced) {
+            WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING); // pay, no longer pending (rule 1)
+        } else {
+            payIfPending(words);
         }
         return true;
     }
 
     /**
-     * @return whether {@code port} is held; linearizable (a false answer pays an epoch increment, rule 2)
+     * After a freeing CAS that announced nothing: pays an epoch increment if a release into a full word is
+     * pending, since this port's word may be free only thanks to it (rule 2). A volatile read of the last word
+     * after the CAS; the increment only while a release into a full word is in flight.
+     */
+    private static void payIfPending(long[] words) {
+        if (((long) WORD.getVolatile(words, EPOCH) & (INCREMENT - 1)) != 0) {
+            bumpEpoch(words);
+        }
+    }
+
+    /**
+     * @return whether {@code port} is held; linearizable (a false answer pays an epoch increment, rule 3)
      */
     public boolean isHeld(long[] words, int port) {
         if (((long) WORD.getVolatile(words, port >>> 6) & 1L << port) != 0) {
             return true;
         }
-        bumpEpoch(words);
+        bumpEpoch(words); // rule 3
         return false;
     }
 
@@ -299,6 +337,16 @@ public final class CompactBitmap {
     }
 
     private static void bumpEpoch(long[] words) {
-        WORD.getAndAdd(words, EPOCH, 1L);
+        WORD.getAndAdd(words, EPOCH, INCREMENT);
+    }
+
+    /** @return the epoch of an address (volatile read of its last word, pending releases left out) */
+    static long epoch(long[] words) {
+        return (long) WORD.getVolatile(words, EPOCH) >>> 32;
+    }
+
+    /** @return the releases into full words of an address that have announced themselves and not paid (tests) */
+    static long pending(long[] words) {
+        return (long) WORD.getVolatile(words, EPOCH) & (INCREMENT - 1);
     }
 }

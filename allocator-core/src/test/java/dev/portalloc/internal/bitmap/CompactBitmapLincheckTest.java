@@ -7,6 +7,7 @@ import dev.portalloc.internal.lincheck.LinearizationSearch;
 import dev.portalloc.internal.random.IndexSource;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
@@ -108,7 +109,7 @@ public class CompactBitmapLincheckTest {
     }
 
     /**
-     * Rule 2: as above, but the release is still running (freed 62, increment not yet paid) when another
+     * Rule 3: as above, but the release is still running (freed 62, increment not yet paid) when another
      * thread sees 62 free ({@code isHeld} false) and then claims 66: the observer must pay the increment
      * before returning.
      */
@@ -119,7 +120,7 @@ public class CompactBitmapLincheckTest {
                 List.of(actor(test, "isHeld", 0), actor(test, "claim", 4))));
     }
 
-    /** Rule 2 for a release that finds its port free: the same race, observed by a second release of 62. */
+    /** Rule 3 for a release that finds its port free: the same race, observed by a second release of 62. */
     static ExecutionScenario doubleReleaseBehindTheVerdict(Class<?> test) throws NoSuchMethodException {
         return Scenarios.scenario(
             List.of(actor(test, "claim", 0), actor(test, "claim", 1), actor(test, "claim", 2), actor(test, "claim", 3)),
@@ -164,7 +165,7 @@ public class CompactBitmapLincheckTest {
 
     /**
      * The hand-written races, each explored for 10,000 interleavings: with fewer, the model checker did not
-     * reach the rule-2 race (three context switches) when {@code isHeld} did not pay its increment.
+     * reach the rule-3 race (three context switches) when {@code isHeld} did not pay its increment.
      */
     @Test
     void verdictRaces() throws NoSuchMethodException {
@@ -275,6 +276,76 @@ public class CompactBitmapLincheckTest {
         }
     }
 
+    /**
+     * Rule 2, a chain of releases into one word: word 0 holds the selectable ports 60-63, so two ports of one
+     * parity (60, 62) share it. 60-65 held, 66 free. The verdict reads word 0 full; 60 is released (its word was
+     * full: it owes an increment, not yet paid); 62 is released into a word that is no longer full, which owed
+     * nothing until {@code CompactBitmap} counted pending releases, and returns; 66 is claimed; the verdict reads
+     * word 1 full. At no moment were 60-66 all held once the release of 62 had returned, so NONE is wrong. (The
+     * configuration above has one port per parity in word 0, where this chain cannot form.)
+     */
+    static ExecutionScenario releaseBehindAPendingRelease(Class<?> test) throws NoSuchMethodException {
+        List<Actor> init = new ArrayList<>();
+        for (int i = 0; i <= 5; i++) {
+            init.add(actor(test, "claim", i));
+        }
+        return Scenarios.scenario(init,
+            List.of(List.of(actor(test, "acquire")), List.of(actor(test, "release", 0)),
+                List.of(actor(test, "release", 2), actor(test, "claim", 6))));
+    }
+
+    @Test
+    void aReleaseIntoAWordFreedByAPendingReleasePaysToo() throws NoSuchMethodException {
+        new ModelCheckingOptions()
+            .addCustomScenario(releaseBehindAPendingRelease(SharedWord.class))
+            .iterations(0)
+            .invocationsPerIteration(10_000)
+            .loopIterationsBeforeThreadSwitch(LOOP_ITERATIONS)
+            .verifier(SharedWordVerifier.class)
+            .check(SharedWord.class);
+    }
+
+    /** {@link CompactBitmap} over 60-66, whose word 0 holds two ports of each parity: the chain's target. */
+    @Param(name = "port", gen = IntGen.class, conf = "0:6")
+    public static class SharedWord {
+        static final int[] PORTS = {60, 61, 62, 63, 64, 65, 66};
+        static final PortSet SELECTABLE = PortSet.range(60, 66);
+        static final CompactBitmap BITMAP = new CompactBitmap(SELECTABLE);
+
+        private final long[] words = BITMAP.newWords();
+
+        @Operation
+        public int acquire() {
+            return BITMAP.select(words, LOWEST);
+        }
+
+        @Operation
+        public boolean claim(@Param(name = "port") int index) {
+            return BITMAP.tryClaim(words, PORTS[index]);
+        }
+
+        @Operation
+        public boolean release(@Param(name = "port") int index) {
+            return BITMAP.release(words, PORTS[index]);
+        }
+
+        @Operation
+        public boolean isHeld(@Param(name = "port") int index) {
+            return BITMAP.isHeld(words, PORTS[index]);
+        }
+    }
+
+    /** {@link CompactVerifier} for {@link SharedWord}'s configuration. */
+    public static final class SharedWordVerifier implements Verifier {
+        public SharedWordVerifier(Class<?> sequentialSpecification) {
+        }
+
+        @Override
+        public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
+            return LinearizationSearch.verify(scenario, result, new Model(SharedWord.SELECTABLE, SharedWord.PORTS));
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Specification
 
@@ -288,16 +359,24 @@ public class CompactBitmapLincheckTest {
 
         @Override
         public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
-            return LinearizationSearch.verify(scenario, result, new Model());
+            return LinearizationSearch.verify(scenario, result, new Model(SELECTABLE, PORTS));
         }
     }
 
     static final class Model implements LinearizationSearch.Model<Model> {
+        private final PortSet selectable;
+        /** The ports of the operations' {@code port} indices. */
+        private final int[] ports;
         BitSet held = new BitSet();
+
+        Model(PortSet selectable, int[] ports) {
+            this.selectable = selectable;
+            this.ports = ports;
+        }
 
         @Override
         public Model copy() {
-            Model m = new Model();
+            Model m = new Model(selectable, ports);
             m.held = (BitSet) held.clone();
             return m;
         }
@@ -313,19 +392,19 @@ public class CompactBitmapLincheckTest {
                 case "acquireParity":
                     return select((Integer) value, PARITIES[(Integer) args.get(0)]);
                 case "claim": {
-                    int port = PORTS[(Integer) args.get(0)];
+                    int port = ports[(Integer) args.get(0)];
                     boolean expected = !held.get(port);
                     held.set(port);
                     return Objects.equals(value, expected);
                 }
                 case "release": {
-                    int port = PORTS[(Integer) args.get(0)];
+                    int port = ports[(Integer) args.get(0)];
                     boolean expected = held.get(port);
                     held.clear(port);
                     return Objects.equals(value, expected);
                 }
                 case "isHeld":
-                    return Objects.equals(value, held.get(PORTS[(Integer) args.get(0)]));
+                    return Objects.equals(value, held.get(ports[(Integer) args.get(0)]));
                 default:
                     throw new IllegalStateException("unknown operation " + actor);
             }
@@ -333,14 +412,14 @@ public class CompactBitmapLincheckTest {
 
         private boolean select(int got, long parity) {
             if (got == CompactBitmap.NONE) {
-                for (int p : SELECTABLE) {
+                for (int p : selectable) {
                     if (!held.get(p) && inParity(p, parity)) {
                         return false;
                     }
                 }
                 return true;
             }
-            if (!SELECTABLE.contains(got) || !inParity(got, parity) || held.get(got)) {
+            if (!selectable.contains(got) || !inParity(got, parity) || held.get(got)) {
                 return false;
             }
             held.set(got);

@@ -426,7 +426,7 @@ class CompactBitmapTest {
                 assertThat(bitmap.tryClaim(words, p)).isTrue();
             }
         }
-        long epoch = words[WORDS];
+        long epoch = CompactBitmap.epoch(words);
         assertThat(bitmap.select(words, lowest, 1030, 1090, EVEN)).isEqualTo(NONE);
         assertThat(bitmap.select(words, random, 1030, 1090, EVEN)).isEqualTo(NONE);
         assertThat(bitmap.select(words, random, 1031, 1089, EVEN)).isEqualTo(NONE);
@@ -435,7 +435,7 @@ class CompactBitmapTest {
         assertThat(bitmap.select(words, lowest, 1030, 1090, ODD)).isEqualTo(1031);
         assertThat(bitmap.select(words, lowest, 1030, 1090, ALL)).isEqualTo(1033);
         assertThat(bitmap.select(words, lowest, 1030, 1090, EVEN)).isEqualTo(NONE);
-        assertThat(words[WORDS]).as("selections never change the epoch").isEqualTo(epoch);
+        assertThat(CompactBitmap.epoch(words)).as("selections never change the epoch").isEqualTo(epoch);
         // the word edges: 1086 is the last even port of word 16, 1090 the first selectable even of word 17
         assertThat(bitmap.release(words, 1086)).isTrue();
         assertThat(bitmap.select(words, random, 1030, 1090, EVEN)).isEqualTo(1086);
@@ -713,7 +713,7 @@ class CompactBitmapTest {
                 what = "release(" + port + ")";
                 boolean wasHeld = held.get(port);
                 if (!wasHeld) {
-                    epoch++; // rule 2: it observed a free port
+                    epoch++; // rule 3: it observed a free port
                 } else if (SMALL.contains(port) && noFreeOfParity(held, SMALL, port)) {
                     epoch++; // rule 1: its word had no free selectable port of its parity
                     OUTCOMES[4]++;
@@ -724,13 +724,14 @@ class CompactBitmapTest {
                 what = "isHeld(" + port + ")";
                 boolean h = held.get(port);
                 if (!h) {
-                    epoch++; // rule 2
+                    epoch++; // rule 3
                 }
                 assertThat(b.isHeld(w, port)).as(what).isEqualTo(h);
             }
             assertThat(Arrays.copyOf(w, WORDS)).as("ports after %s", what).isEqualTo(toWords(held));
             assertThat(CompactBitmap.heldCount(w)).as("heldCount after %s", what).isEqualTo(held.cardinality());
-            assertThat(w[WORDS]).as("epoch after %s", what).isEqualTo(epoch);
+            assertThat(CompactBitmap.epoch(w)).as("epoch after %s", what).isEqualTo(epoch);
+            assertThat(CompactBitmap.pending(w)).as("pending releases after %s", what).isZero();
         }
     }
 
@@ -867,7 +868,8 @@ class CompactBitmapTest {
     private final long[] sw = small.newWords();
 
     private long epoch() {
-        return sw[WORDS];
+        assertThat(CompactBitmap.pending(sw)).as("pending releases between calls").isZero();
+        return CompactBitmap.epoch(sw);
     }
 
     @Test
@@ -888,6 +890,28 @@ class CompactBitmapTest {
         assertThat(small.tryClaim(sw, 72)).isTrue();
         assertThat(small.release(sw, 64)).isTrue();
         assertThat(epoch()).as("release of 64, all even selectable held again").isEqualTo(e + 2);
+    }
+
+    /**
+     * Rule 2: while a release into a full word is pending (announced, not yet paid), any other release pays an
+     * increment, since its word may be free only thanks to the pending release's port. The pending release is
+     * simulated by its announcement in the last word, which is all that other threads can see of it.
+     */
+    @Test
+    void aReleaseWhileAnotherIsPendingChangesTheEpoch() {
+        for (int p : new int[] {64, 66, 68, 70}) { // 72 stays free: no release below is into a full word
+            assertThat(small.tryClaim(sw, p)).isTrue();
+        }
+        long e = epoch();
+        assertThat(small.release(sw, 64)).isTrue();
+        assertThat(epoch()).as("release of 64 with 72 free, nothing pending").isEqualTo(e);
+        sw[WORDS] += 1; // a release into a full word (of another thread) has announced itself
+        assertThat(small.release(sw, 66)).isTrue();
+        assertThat(CompactBitmap.epoch(sw)).as("release of 66 while one is pending").isEqualTo(e + 1);
+        assertThat(CompactBitmap.pending(sw)).as("the pending release is still pending").isEqualTo(1);
+        sw[WORDS] -= 1;
+        assertThat(small.release(sw, 68)).isTrue();
+        assertThat(epoch()).as("release of 68, nothing pending").isEqualTo(e + 1);
     }
 
     @Test
