@@ -32,7 +32,7 @@ import java.lang.invoke.VarHandle;
  * An exact pass that counts no free port reports {@link #NONE} only if the epoch did not change during the
  * pass. The words are read one after another, so a port freed in an already-read word while a later one was
  * being filled would go unseen; the epoch catches exactly those releases. The address's last word holds the
- * epoch in its high 32 bits and, in its low 32 bits, the count of <em>pending</em> releases: those into a full
+ * epoch in its high 40 bits and, in its low 24 bits, the count of <em>pending</em> releases: those into a full
  * word that have announced themselves and not yet paid.
  * <ol>
  * <li>A release whose word has no free selectable port of the released port's parity (a word full for the whole
@@ -89,12 +89,15 @@ public final class CompactBitmap {
      */
     static final int FAST_PROBES = 16;
 
-    /** Index of the last word: the epoch (high 32 bits) and the pending releases (low 32 bits). */
+    /**
+     * Index of the last word: the epoch (high 40 bits: a pass misses a change only if 2^40 increments are paid
+     * while it runs) and the pending releases (low 24 bits: at most one per thread).
+     */
     private static final int EPOCH = WORDS;
     /** One pending release, in the last word. */
     private static final long PENDING = 1L;
     /** One epoch increment, in the last word. */
-    private static final long INCREMENT = 1L << 32;
+    private static final long INCREMENT = 1L << 24;
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final PortSet selectable;
@@ -342,7 +345,7 @@ public final class CompactBitmap {
 
     /** @return the epoch of an address (volatile read of its last word, pending releases left out) */
     static long epoch(long[] words) {
-        return (long) WORD.getVolatile(words, EPOCH) >>> 32;
+        return (long) WORD.getVolatile(words, EPOCH) >>> 24;
     }
 
     /** @return the releases into full words of an address that have announced themselves and not paid (tests) */

@@ -78,8 +78,8 @@ import java.lang.invoke.VarHandle;
  * <li>Claiming a port clears its mark: a consumed port can no longer be seen free.</li>
  * <li>A read that reports a port free ({@link #isHeld}, {@link #state}, a {@link #release} refused because the
  *     port is free) increments the epoch before returning, whatever the word's marks: whoever observes a freed
- *     port must not return before the increment owed for it has been paid, and a release under rule 7 leaves
- *     no mark to say it owes one. (Reads that report nothing free, like {@link #isExclusive}, pay nothing, and
+ *     port must not return before the increment owed for it has been paid, and a release under rule 7 or 8
+ *     leaves no mark to say it owes one. (Reads that report nothing free, like {@link #isExclusive}, pay nothing, and
  *     a claim consumes the port it sees.)</li>
  * <li>The verdict reads the epoch, the selection and every bound (and the words of blocks with reserved
  *     ports, and of blocks whose draws were rejected), then the epoch and the selection again, and reports
@@ -94,14 +94,23 @@ import java.lang.invoke.VarHandle;
  *     {@code ReservationLincheckTest}). So a release that set no mark reads the selection again after its CAS
  *     and, if it is no longer the one it judged the word by, increments the epoch before returning: it is
  *     then treated as a release into a full word, with rule 4 in place of its mark.</li>
+ * <li>A view's pass ({@link #select(IndexSource, Selection)} with a restricted selection, as subsets and parity
+ *     preservation make them) judges words by the view's masks: a word whose ports of the view are all held
+ *     is full for it and not for a release into it, which judges by the allocator-wide selection and sets no
+ *     mark (found by {@code ViewLincheckTest}). So a view's exact pass announces itself in a counter beside the
+ *     epoch while it runs, and a release that set no mark reads that counter after its CAS, as it reads the
+ *     selection for rule 7, and increments the epoch if a view's pass is running: every release behind such a
+ *     pass then pays, whatever the word, as in the flow layer's verdict.</li>
  * </ol>
  * Why that is enough: if a block or word the verdict read as full is no longer full when the epoch is read
  * the second time, the first release into it after the read was into a full word, so it marked its port
- * and owes an increment, as does a release that judged fullness by a replaced selection (rule 7). Either the
+ * and owes an increment, as does a release that judged fullness by a replaced selection (rule 7) and, behind a
+ * view's pass, every release (rule 8: the pass's announcement precedes its reads, the release's CAS precedes its
+ * read of the announcement, all volatile, so a release the pass does not see sees the pass). Either the
  * increment happened (the verdict sees it and retries), or that release has not returned, and every operation
  * that returned meanwhile either consumed its port or reported it free and paid an increment itself. The
  * verdict is then linearized before the pending releases. At 50 % occupancy a full word practically never
- * occurs, so a release costs one CAS (and a read of the selection after it).
+ * occurs, so a release costs one CAS (and two reads after it: the selection and the views' counter).
  */
 public final class PortBitmap {
     /** Ports per word: the low 32 bits are held bits, the high 32 bits marks. */
@@ -147,12 +156,14 @@ public final class PortBitmap {
     private static final VarHandle BOUND = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle SELECTION;
     private static final VarHandle EPOCH;
+    private static final VarHandle VIEW_PASSES;
 
     static {
         try {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SELECTION = lookup.findVarHandle(PortBitmap.class, "selection", Selection.class);
             EPOCH = lookup.findVarHandle(EpochCell.class, "epoch", long.class);
+            VIEW_PASSES = lookup.findVarHandle(EpochCell.class, "viewPasses", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -385,6 +396,21 @@ public final class PortBitmap {
      *     from words
      */
     private int selectExact(IndexSource random, Selection s, long counted) {
+        if (s == s.base()) {
+            return exactPass(random, s, counted);
+        }
+        // A view judges words by its own masks, which releases do not know: announce the pass (rule 8), so that
+        // every release that sets no mark pays an increment while it runs.
+        VIEW_PASSES.getAndAdd(epochCell, 1L);
+        try {
+            return exactPass(random, s, counted);
+        } finally {
+            VIEW_PASSES.getAndAdd(epochCell, -1L);
+        }
+    }
+
+    /** {@link #selectExact}'s pass. */
+    private int exactPass(IndexSource random, Selection s, long counted) {
         final long[] words = this.words;
         final int[] bounds = this.bounds;
         final int[] weights = random.scratch(); // BLOCKS ints at least (PortBitmapBoundsTest)
@@ -619,7 +645,7 @@ public final class PortBitmap {
             final Selection s = selection;
             if ((s.allAutomatic() || notFull(cur, s.maskOf(w)))
                 && WORD.compareAndSet(words, w, cur, cur & ~bit & ~mark)) {
-                payIfJudgedStale(s);
+                payIfUnmarkedMayBeMissed(s);
                 return true;
             }
         }
@@ -685,18 +711,20 @@ public final class PortBitmap {
             // Every mark in `next` predates that increment, so they may all go; losing the race is safe.
             WORD.compareAndSet(words, w, next, next & ~(marks << 32));
         } else {
-            payIfJudgedStale(judged);
+            payIfUnmarkedMayBeMissed(judged);
         }
         return true;
     }
 
     /**
-     * After a release's freeing CAS that set no mark: if the selection it judged the word "not full" by has been
-     * replaced since, pays an epoch increment (rule 7 of the class Javadoc). A volatile read after the CAS, off
-     * its critical path; the increment only around a publication.
+     * After a release's freeing CAS that set no mark: pays an epoch increment if a pass may have read the word full
+     * and not know about this release, because the selection it judged the word "not full" by has been replaced
+     * since (rule 7 of the class Javadoc) or a view's pass, which judges words by other masks, is running (rule 8).
+     * Two volatile reads after the CAS, off its critical path; the increment only around a publication or while a
+     * view is exhausted or nearly so.
      */
-    private void payIfJudgedStale(Selection judged) {
-        if (selection != judged) {
+    private void payIfUnmarkedMayBeMissed(Selection judged) {
+        if (selection != judged || (long) VIEW_PASSES.getVolatile(epochCell) != 0) {
             EPOCH.getAndAdd(epochCell, 1L);
         }
     }
@@ -863,15 +891,17 @@ public final class PortBitmap {
         long p01, p02, p03, p04, p05, p06, p07, p08;
     }
 
-    /** The epoch counter. */
+    /** The epoch counter, and the count of views' exact passes running (rule 8 of the class Javadoc). */
     static class EpochValue extends EpochPadBefore {
         volatile long epoch;
+        /** Written only by views' exact passes; read by every release that sets no mark. */
+        volatile long viewPasses;
     }
 
     /** The epoch on its own cache line, away from the bitmap's read-mostly fields. */
     @SuppressWarnings("unused")
     static final class EpochCell extends EpochValue {
-        static final int BYTES = 12 + 8 * 8 + 8 + 8 * 8 + 4;
+        static final int BYTES = 12 + 8 * 8 + 8 + 8 + 8 * 8 + 4;
         long p11, p12, p13, p14, p15, p16, p17, p18;
     }
 
