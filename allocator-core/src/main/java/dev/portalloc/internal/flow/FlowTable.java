@@ -42,8 +42,10 @@ import java.util.concurrent.atomic.LongAdder;
  * and, only if a verdict pass is running, increments the epoch. These are volatile accesses (sequentially
  * consistent), so a release that lands behind the pass either sees the announcement and moves the epoch
  * (the pass retries) or has not returned when the verdict returns (the verdict linearizes before it).
- * Operations that observe a freed state ({@link #isLive}) pay the increment the same way. The cost outside
- * verdicts is one read of a line that is only written during verdicts.
+ * Operations that observe a freed state pay the increment the same way before they return: {@link #isLive},
+ * refused releases, and successful joins (a join shows the port not held exclusively, which an exclusive
+ * release still owing its increment may have made so). The cost outside verdicts is one read per release and
+ * per join of a line that is only written during verdicts.
  *
  * <p>Thread-safety: thread-safe; joins, releases and expiry are lock-free, with the exceptions documented in
  * {@link PortShares} (a verdict whose last candidates are mid-transition waits for one store) and
@@ -209,6 +211,10 @@ public final class FlowTable {
         if (hint != null) {
             hint.set(port); // after the commit: a set bit means a used port (up to a racing release)
         }
+        // The join saw the port not held exclusively, a state an exclusive release may have made without having
+        // paid its increment yet: pay it as any observer of a freed state does (the join does not make the port
+        // unsuitable for other destinations).
+        afterRelease();
         return PortShares.JOINED;
     }
 
@@ -251,6 +257,7 @@ public final class FlowTable {
     public boolean release(int port, Destination d) {
         if (quarantine == null) {
             if (!tuples.removeLive(port, d)) {
+                afterRelease(); // refused: it saw the tuple unused, as isLive reports, and pays like it
                 return false;
             }
             unmark(port, d);
@@ -259,6 +266,7 @@ public final class FlowTable {
             return true;
         }
         if (!tuples.quarantine(port, d)) {
+            afterRelease(); // refused: as above
             return false;
         }
         quarantinedTuples.increment();
@@ -279,12 +287,14 @@ public final class FlowTable {
     public boolean releaseExclusive(int port) {
         if (quarantine == null) {
             if (!bitmap.release(port)) {
+                afterRelease(); // refused: it may have seen the port free, and pays as an observer of that
                 return false;
             }
             afterRelease();
             return true;
         }
         if (!shares.quarantineExclusive(port)) {
+            afterRelease(); // refused: as above
             return false;
         }
         quarantine.offer(clock.nanoTime(), port, EXCLUSIVE);
