@@ -55,7 +55,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * it probes the other addresses in a deterministic per-subscriber order (double hashing, below) and uses
  * the first with a free port; such mappings are not paired, which RFC 6888 REQ-2 allows an administrator to
  * choose. Size the pool (or use per-subscriber quotas, {@link PortBlockAllocator}) so that an address does
- * not fill up, and FAIL never triggers.
+ * not fill up, and FAIL never triggers. With NEXT_ADDRESS a failed acquisition means that each address, asked
+ * in turn, had no free port at some moment during the call: the addresses are asked one after another, so not
+ * necessarily all at the same moment (a port freed on an address already asked is not seen).
  *
  * <p>The probe order of subscriber {@code s} is {@code (primary + i · step) mod n} for {@code i = 0..n-1},
  * where {@code step} in {@code 1..n-1} comes from the low half of the same hash and is made coprime to
@@ -116,7 +118,10 @@ public final class AddressPool {
     public enum WhenFull {
         /** Fail: strict "paired" pooling (RFC 4787 REQ-2, RFC 6888 REQ-2). The default. */
         FAIL,
-        /** Try the other addresses, in the subscriber's deterministic probe order; such mappings are not paired. */
+        /**
+         * Try the other addresses, in the subscriber's deterministic probe order; such mappings are not paired. A
+         * failure means each address was full at some moment of the call, one after another, not all at once.
+         */
         NEXT_ADDRESS
     }
 

@@ -64,7 +64,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * is ever taken from another subscriber (RFC 6888 REQ-11: do not delete mappings to make room). The verdict
  * "no free block" is exact, not a guess from random probes: a counter of unclaimed blocks was zero at some
  * moment during the call (every block owned or being claimed), and an acquisition that sees ports of its own
- * blocks freed meanwhile tries them again before failing.
+ * blocks freed meanwhile tries them again before failing. With {@link AddressPool.WhenFull#NEXT_ADDRESS} the
+ * addresses are asked one after another, so each had no free block at some moment, not necessarily all at
+ * once. "Every block full" for {@link #QUOTA_EXCEEDED} is read block by block: with the same subscriber
+ * acquiring and releasing on other threads at the same time, each block was seen full, not necessarily all
+ * of them at one moment (a per-subscriber quota decision, not a linearizable verdict).
  *
  * <h2>Giving blocks back (a choice)</h2>
  * A block is released the moment its last port is released, not kept until some idle timeout. Why: the

@@ -352,7 +352,10 @@ public final class FlowTable {
      * @param mark {@link #expiryMark()} read before the caller's failed attempt
      * @return whether any entry finished expiring since {@code mark}, by this thread or another: then the
      *     attempt is worth repeating. After this method returns, every entry that was due when it was called
-     *     has expired.
+     *     has expired, except one queued behind a later one (a release that read the clock before another but
+     *     queued its entry after it, or a clock that went back): {@link QuarantineQueue} expires it late, with
+     *     the entry before it, never early. Such a tuple is still quarantined, hence not suitable, so the
+     *     verdict stays right about the quarantine as it stands.
      */
     public boolean expireAllDue(long mark) {
         final QuarantineQueue q = quarantine;
