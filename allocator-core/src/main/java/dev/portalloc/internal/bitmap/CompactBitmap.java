@@ -17,8 +17,9 @@ import java.lang.invoke.VarHandle;
  * {@code long[]} of {@value #LENGTH} words made by {@link #newWords()}: word {@code p >>> 6} holds port
  * {@code p} at bit {@code p & 63} (1 = held), and the last word is the address's <em>epoch</em> and count of
  * pending releases, explained below. 8,216 bytes per address with the array header, and an operation touches
- * that array and nothing else of the address: no per-address object, no counts, so a random address costs one
- * cache miss instead of several.
+ * that array and nothing else of the address: no per-address object, no per-block counts. An acquisition reads
+ * the lines of its candidates; a release writes its port's line and reads the last word's line (a second cache
+ * miss on a cold address, measured below the noise of {@code AddressPoolBenchmark}).
  *
  * <h2>Selection</h2>
  * Up to {@value #FAST_PROBES} uniformly drawn candidates, claiming the first free one (rejection sampling:
@@ -55,7 +56,8 @@ import java.lang.invoke.VarHandle;
  * pending releases (the argument of {@link PortBitmap}, whose dirty marks do the announcing there; this layout
  * has no room for them, so observers always pay, and a pending release makes every release pay).
  * Claims never write the last word. A release into a word with a free port of its parity costs one CAS and a
- * read of the last word (a line that only releases into full words and observers write): the other 31 ports
+ * read of the last word (written only by releases into full words, the releases that pay for them and
+ * observers, and shared with the port words around it): the other 31 ports
  * of its parity in the word are all held with probability about q^31 at occupancy q (4 % at 90 %, 20 % at
  * 95 %), so below about 90 % almost every release costs one CAS. A pass restricted to a port range
  * is exact only when nothing changes during it: a word read as full for the range may not be full for its
@@ -284,7 +286,7 @@ public final class CompactBitmap {
         for (;;) {
             if ((cur & bit) == 0) {
                 if (announced) {
-                    WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING); // withdraw, paying (harmless)
+                    WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING); // withdraw, and pay as rule 3 asks
                 } else {
                     bumpEpoch(words); // an observer of a free port pays (rule 3)
                 }
@@ -314,7 +316,7 @@ public final class CompactBitmap {
      * after the CAS; the increment only while a release into a full word is in flight.
      */
     private static void payIfPending(long[] words) {
-        if (((long) WORD.getVolatile(words, EPOCH) & (INCREMENT - 1)) != 0) {
+        if (pending(words) != 0) {
             bumpEpoch(words);
         }
     }
@@ -345,10 +347,10 @@ public final class CompactBitmap {
 
     /** @return the epoch of an address (volatile read of its last word, pending releases left out) */
     static long epoch(long[] words) {
-        return (long) WORD.getVolatile(words, EPOCH) >>> 24;
+        return (long) WORD.getVolatile(words, EPOCH) >>> Long.numberOfTrailingZeros(INCREMENT);
     }
 
-    /** @return the releases into full words of an address that have announced themselves and not paid (tests) */
+    /** @return the releases into full words of an address that have announced themselves and not paid */
     static long pending(long[] words) {
         return (long) WORD.getVolatile(words, EPOCH) & (INCREMENT - 1);
     }

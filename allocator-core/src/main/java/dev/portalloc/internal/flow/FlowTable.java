@@ -45,7 +45,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Operations that observe a freed state pay the increment the same way before they return: {@link #isLive},
  * refused releases, and successful joins (a join shows the port not held exclusively, which an exclusive
  * release still owing its increment may have made so). The cost outside verdicts is one read per release and
- * per join of a line that is only written during verdicts.
+ * per join of a counter that only verdicts write. As for {@code PortBitmap}'s rule 8, this store-then-load
+ * handshake also relies on the announcement being a full fence and the pass's reads (acquire) not moving
+ * before it, as HotSpot compiles them.
  *
  * <p>Thread-safety: thread-safe; joins, releases and expiry are lock-free, with the exceptions documented in
  * {@link PortShares} (a verdict whose last candidates are mid-transition waits for one store) and

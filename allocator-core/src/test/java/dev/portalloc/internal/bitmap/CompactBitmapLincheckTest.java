@@ -45,7 +45,9 @@ import org.junit.jupiter.api.Test;
  * <p><b>The verdict is really checked:</b> {@link #aVerdictWithoutTheEpochIsCaught()} runs
  * {@link #releaseBehindTheVerdict} against {@link WithoutEpoch}, the exact pass minus the epoch, and expects
  * Lincheck to report the false exhaustion. (Removing any of the epoch increments or the re-check from a copy of
- * {@code CompactBitmap} made {@link #verdictRaces()} fail.)
+ * {@code CompactBitmap} made {@link #verdictRaces()} fail. Removing the pending releases' check, or announcing
+ * after the freeing CAS instead of before it, makes {@link #aReleaseIntoAWordFreedByAPendingReleasePaysToo()}
+ * fail: the one race that needs two ports of one parity in a word, hence its own configuration.)
  */
 @Param(name = "port", gen = IntGen.class, conf = "0:5")
 @Param(name = "parity", gen = IntGen.class, conf = "0:1")

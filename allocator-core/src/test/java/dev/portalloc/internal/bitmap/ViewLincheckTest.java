@@ -81,7 +81,10 @@ public class ViewLincheckTest {
             List.of(List.of(actor("acquire")), List.of(actor("release", 0), actor("claim", 1))));
     }
 
-    /** The same with a reader: thread 2 sees 64 free while its release is still running in thread 3. */
+    /**
+     * The same with a reader in thread 2, which sees 64 free while its release is still running in thread 3 (or,
+     * having read 64 held, claims 128 behind the release; that interleaving fails without rule 8 as well).
+     */
     private static ExecutionScenario readerBehindTheViewPass() throws NoSuchMethodException {
         return Scenarios.scenario(List.of(),
             List.of(List.of(actor("acquire")), List.of(actor("isHeld", 0), actor("claim", 1)),
