@@ -303,7 +303,7 @@ public class CompactBitmapLincheckTest {
             .iterations(0)
             .invocationsPerIteration(10_000)
             .loopIterationsBeforeThreadSwitch(LOOP_ITERATIONS)
-            .verifier(SharedWordVerifier.class)
+            .verifier(CompactVerifier.class)
             .check(SharedWord.class);
     }
 
@@ -337,17 +337,6 @@ public class CompactBitmapLincheckTest {
         }
     }
 
-    /** {@link CompactVerifier} for {@link SharedWord}'s configuration. */
-    public static final class SharedWordVerifier implements Verifier {
-        public SharedWordVerifier(Class<?> sequentialSpecification) {
-        }
-
-        @Override
-        public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
-            return LinearizationSearch.verify(scenario, result, new Model(SharedWord.SELECTABLE, SharedWord.PORTS));
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------------------
     // Specification
 
@@ -356,12 +345,19 @@ public class CompactBitmapLincheckTest {
      * {@link LinearizationSearch} over the orders that respect real time.
      */
     public static final class CompactVerifier implements Verifier {
+        private final PortSet selectable;
+        private final int[] ports;
+
+        /** @param sequentialSpecification the tested class; {@link SharedWord} has its own ports */
         public CompactVerifier(Class<?> sequentialSpecification) {
+            final boolean sharedWord = sequentialSpecification == SharedWord.class;
+            this.selectable = sharedWord ? SharedWord.SELECTABLE : SELECTABLE;
+            this.ports = sharedWord ? SharedWord.PORTS : PORTS;
         }
 
         @Override
         public boolean verifyResults(ExecutionScenario scenario, ExecutionResult result) {
-            return LinearizationSearch.verify(scenario, result, new Model(SELECTABLE, PORTS));
+            return LinearizationSearch.verify(scenario, result, new Model(selectable, ports));
         }
     }
 

@@ -5,7 +5,6 @@ import dev.portalloc.internal.random.IndexSource;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.kotlinx.lincheck.paramgen.IntGen;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Tag;
@@ -110,13 +109,7 @@ public class ReservationLincheckTest {
      */
     @Test
     void modelChecking() throws NoSuchMethodException {
-        new ModelCheckingOptions()
-            .addCustomScenario(releaseBehindTheReservation())
-            .addCustomScenario(readerBehindTheReservation())
-            .iterations(0)
-            .invocationsPerIteration(20_000)
-            .verifier(AnyFreePortVerifier.class)
-            .check(getClass());
+        Scenarios.modelCheck(getClass(), 20_000, releaseBehindTheReservation(), readerBehindTheReservation());
     }
 
     /**
@@ -126,11 +119,6 @@ public class ReservationLincheckTest {
     @Test
     @Tag("soak")
     void readerScenarioInDepth() throws NoSuchMethodException {
-        new ModelCheckingOptions()
-            .addCustomScenario(readerBehindTheReservation())
-            .iterations(0)
-            .invocationsPerIteration(200_000)
-            .verifier(AnyFreePortVerifier.class)
-            .check(getClass());
+        Scenarios.modelCheck(getClass(), 200_000, readerBehindTheReservation());
     }
 }

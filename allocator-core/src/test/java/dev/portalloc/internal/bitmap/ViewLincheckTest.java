@@ -5,7 +5,6 @@ import dev.portalloc.internal.random.IndexSource;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.kotlinx.lincheck.paramgen.IntGen;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Test;
@@ -97,12 +96,6 @@ public class ViewLincheckTest {
 
     @Test
     void modelChecking() throws NoSuchMethodException {
-        new ModelCheckingOptions()
-            .addCustomScenario(releaseBehindTheViewPass())
-            .addCustomScenario(readerBehindTheViewPass())
-            .iterations(0)
-            .invocationsPerIteration(10_000)
-            .verifier(AnyFreePortVerifier.class)
-            .check(getClass());
+        Scenarios.modelCheck(getClass(), 10_000, releaseBehindTheViewPass(), readerBehindTheViewPass());
     }
 }
