@@ -286,7 +286,7 @@ public final class CompactBitmap {
         for (;;) {
             if ((cur & bit) == 0) {
                 if (announced) {
-                    WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING); // withdraw, and pay as rule 3 asks
+                    payAnnounced(words); // withdraw, and pay as rule 3 asks
                 } else {
                     bumpEpoch(words); // an observer of a free port pays (rule 3)
                 }
@@ -303,7 +303,7 @@ public final class CompactBitmap {
             cur = witness; // another port of this word changed: judge its fullness again
         }
         if (announced) {
-            WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING); // pay, no longer pending (rule 1)
+            payAnnounced(words); // rule 1
         } else {
             payIfPending(words);
         }
@@ -339,6 +339,11 @@ public final class CompactBitmap {
             held += Long.bitCount((long) WORD.getOpaque(words, w));
         }
         return held;
+    }
+
+    /** Settles an announced release: epoch + 1 and pending - 1, in one atomic add (rule 1). */
+    private static void payAnnounced(long[] words) {
+        WORD.getAndAdd(words, EPOCH, INCREMENT - PENDING);
     }
 
     private static void bumpEpoch(long[] words) {
